@@ -1,0 +1,73 @@
+from django.contrib import admin
+
+from intake.models import ApiToken, IpCaptureEvent, Provider, Report, ReportedFile
+from routing.models import Referral
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class IpCaptureEventInline(ReadOnlyInline):
+    model = IpCaptureEvent
+    fields = ["ip_address", "event_name", "date_time", "possible_proxy", "port"]
+
+
+class ReportedFileInline(ReadOnlyInline):
+    model = ReportedFile
+    fields = ["file_id", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
+
+
+class ReferralInline(ReadOnlyInline):
+    model = Referral
+    fields = ["agency", "status", "created_at", "delivered_at", "acknowledged_at"]
+    readonly_fields = fields
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "received_at",
+        "source",
+        "incident_type",
+        "resolved_country",
+        "status",
+        "routed_at",
+    ]
+    list_filter = ["status", "source", "incident_type", "resolved_country"]
+    search_fields = ["=id", "ip_capture_events__ip_address", "files__md5", "files__sha256"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at"]
+    list_select_related = ["provider"]
+    show_full_result_count = False
+    inlines = [IpCaptureEventInline, ReportedFileInline, ReferralInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [field.name for field in Report._meta.fields]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "is_active", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["user", "created_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    readonly_fields = ["user", "key_hash", "created_at"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

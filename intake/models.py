@@ -1,0 +1,181 @@
+"""What comes in: reports (metadata only), their files' hashes and descriptors,
+IP capture events, and the providers who send them. No field here can hold media."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class IncidentType(models.TextChoices):
+    """The CyberTipline's eight incident types, stored and exchanged by their exact names."""
+
+    CHILD_PORNOGRAPHY = (
+        "Child Pornography (possession, manufacture, and distribution)",
+        "Child Pornography (possession, manufacture, and distribution)",
+    )
+    CHILD_SEX_TRAFFICKING = "Child Sex Trafficking", "Child Sex Trafficking"
+    CHILD_SEX_TOURISM = "Child Sex Tourism", "Child Sex Tourism"
+    CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation", "Child Sexual Molestation"
+    MISLEADING_DOMAIN_NAME = "Misleading Domain Name", "Misleading Domain Name"
+    MISLEADING_WORDS_OR_IMAGES = (
+        "Misleading Words or Digital Images on the Internet",
+        "Misleading Words or Digital Images on the Internet",
+    )
+    ONLINE_ENTICEMENT = (
+        "Online Enticement of Children for Sexual Acts",
+        "Online Enticement of Children for Sexual Acts",
+    )
+    UNSOLICITED_OBSCENE_MATERIAL = (
+        "Unsolicited Obscene Material Sent to a Child",
+        "Unsolicited Obscene Material Sent to a Child",
+    )
+
+
+class Provider(models.Model):
+    """An electronic service provider that reports through the API."""
+
+    name = models.CharField(max_length=200, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only the SHA-256 of the token is kept; the token
+    itself is shown once, when it is made."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"token for {self.user} ({self.key_hash[:8]}…)"
+
+
+class Report(models.Model):
+    class Source(models.TextChoices):
+        PUBLIC = "public", "Member of the public"
+        PROVIDER = "provider", "Electronic service provider"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        FINISHED = "finished", "Finished"
+        RETRACTED = "retracted", "Retracted"
+        EXPIRED = "expired", "Expired"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    incident_type = models.CharField(max_length=64, choices=IncidentType.choices)
+    incident_datetime = models.DateTimeField()
+    incident_datetime_description = models.CharField(max_length=3000, blank=True)
+    description = models.TextField(blank=True)
+
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+
+    # ISO 3166-1 alpha-2 the report itself states (reporter's or provider's word), or "".
+    stated_country = models.CharField(max_length=2, blank=True)
+    # ISO 3166-1 alpha-2 the report resolved to when it was routed, or "" for unknown.
+    resolved_country = models.CharField(max_length=2, blank=True)
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="report_provider_matches_source",
+                condition=(Q(source="provider") & Q(provider__isnull=False))
+                | (Q(source="public") & Q(provider__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="report_finished_has_finished_at",
+                condition=~Q(status="finished") | Q(finished_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The outbox sweep: finished reports that have not been routed yet.
+            models.Index(
+                fields=["finished_at"],
+                name="report_unrouted_idx",
+                condition=Q(status="finished", routed_at__isnull=True),
+            ),
+            # A provider's own reports, newest first.
+            models.Index(fields=["provider", "-received_at"], name="report_provider_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk}"
+
+
+class IpCaptureEvent(models.Model):
+    """An IP address the provider saw the reported person use, and when."""
+
+    class EventName(models.TextChoices):
+        LOGIN = "Login"
+        REGISTRATION = "Registration"
+        PURCHASE = "Purchase"
+        UPLOAD = "Upload"
+        OTHER = "Other"
+        UNKNOWN = "Unknown"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="ip_capture_events")
+    ip_address = models.GenericIPAddressField()
+    event_name = models.CharField(max_length=16, choices=EventName.choices, blank=True)
+    date_time = models.DateTimeField(null=True, blank=True)
+    possible_proxy = models.BooleanField(null=True, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Staff search by IP address.
+            models.Index(fields=["ip_address"], name="ipcapture_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ip_address
+
+
+class ReportedFile(models.Model):
+    """One reported file, by its hashes and descriptors. Its bytes are never stored."""
+
+    class MediaType(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        OTHER = "other", "Other"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
+    file_id = models.CharField(max_length=32, unique=True)
+    file_name = models.CharField(max_length=500, blank=True)
+    media_type = models.CharField(max_length=8, choices=MediaType.choices, default=MediaType.OTHER)
+    mime_type = models.CharField(max_length=100, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    md5 = models.CharField(max_length=32, blank=True)
+    sha1 = models.CharField(max_length=40, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Staff search by file hash.
+            models.Index(fields=["md5"], name="reportedfile_md5_idx"),
+            models.Index(fields=["sha256"], name="reportedfile_sha256_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name or self.file_id

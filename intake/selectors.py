@@ -1,0 +1,81 @@
+"""Reads for intake."""
+
+from typing import Any
+
+from rest_framework import status
+
+from config.errors import ApplicationError
+from intake.models import Provider, Report
+
+
+def report_get_for_provider(*, provider: Provider, report_id: int) -> Report:
+    """The provider's own report. Another provider's report is answered exactly like
+    one that does not exist."""
+    report = Report.objects.filter(pk=report_id, provider=provider).first()
+    if report is None:
+        raise ApplicationError(
+            f"Report {report_id} does not exist.",
+            code="not_found",
+            http_status=status.HTTP_404_NOT_FOUND,
+        )
+    return report
+
+
+def report_triage_record(*, report_id: int) -> dict[str, Any]:
+    """Everything staff need to see about a report, as plain JSON-ready data.
+    Raises Report.DoesNotExist for an unknown id."""
+    report = (
+        Report.objects.select_related("provider")
+        .prefetch_related("ip_capture_events", "files", "referrals__agency")
+        .get(pk=report_id)
+    )
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "reportId": report.pk,
+        "source": report.source,
+        "provider": report.provider.name if report.provider else None,
+        "status": report.status,
+        "incidentType": report.incident_type,
+        "incidentDateTime": iso(report.incident_datetime),
+        "statedCountry": report.stated_country or None,
+        "country": report.resolved_country or None,
+        "receivedAt": iso(report.received_at),
+        "finishedAt": iso(report.finished_at),
+        "routedAt": iso(report.routed_at),
+        "ipCaptureEvents": [
+            {
+                "ipAddress": event.ip_address,
+                "eventName": event.event_name or None,
+                "dateTime": iso(event.date_time),
+                "possibleProxy": event.possible_proxy,
+            }
+            for event in report.ip_capture_events.all()
+        ],
+        "files": [
+            {
+                "fileId": file.file_id,
+                "fileName": file.file_name,
+                "mediaType": file.media_type,
+                "sizeBytes": file.size_bytes,
+                "md5": file.md5 or None,
+                "sha1": file.sha1 or None,
+                "sha256": file.sha256 or None,
+            }
+            for file in report.files.all()
+        ],
+        "referrals": [
+            {
+                "agency": referral.agency.code,
+                "agencyName": referral.agency.name,
+                "country": referral.agency.country_id,
+                "channel": referral.agency.channel,
+                "status": referral.status,
+                "createdAt": iso(referral.created_at),
+                "deliveredAt": iso(referral.delivered_at),
+            }
+            for referral in sorted(report.referrals.all(), key=lambda r: r.created_at)
+        ],
+    }

@@ -1,0 +1,120 @@
+"""Writes for routing."""
+
+import csv
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from intake.models import Report
+from routing.location import country_for_report
+from routing.models import Agency, Channel, Country, Referral, RoutingRule
+from routing.selectors import agency_for_country
+
+REFERENCE_COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"
+
+AGENCY_NAMES = {
+    Channel.DIRECT: "{country} national police (simulated)",
+    Channel.ATTACHE: "U.S. federal law-enforcement attaché for {country} (simulated)",
+    Channel.INTERPOL: "INTERPOL National Central Bureau, {country} (simulated)",
+    Channel.DOMESTIC: "{country} ICAC national queue (simulated)",
+}
+
+
+def report_route(*, report_id: int) -> Referral | None:
+    """Refer a finished report to the agency for the country it resolves to.
+
+    Safe to call any number of times, concurrently too: the report row is locked while
+    it is routed, a routed report is not routed again, and the database allows one
+    referral per report and agency. Returns the referral, or None when the report is
+    not (or no longer) finished.
+    """
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update()
+            .filter(pk=report_id, status=Report.Status.FINISHED)
+            .first()
+        )
+        if report is None:
+            return None
+        if report.routed_at is not None:
+            return report.referrals.order_by("created_at").first()
+
+        country_code = country_for_report(report)
+        agency = agency_for_country(country_code=country_code)
+        now = timezone.now()
+        # Every agency receives through its queue in the database: the referral row is
+        # the delivery.
+        referral, _ = Referral.objects.get_or_create(
+            report=report,
+            agency=agency,
+            defaults={
+                "status": Referral.Status.DELIVERED,
+                "created_at": now,
+                "delivered_at": now,
+            },
+        )
+        report.resolved_country = country_code
+        report.routed_at = now
+        report.save(update_fields=["resolved_country", "routed_at", "updated_at"])
+        return referral
+
+
+def unrouted_report_ids(*, older_than: timedelta | None = None) -> list[int]:
+    """Finished reports still without a referral after the grace period: their routing
+    message was lost (broker down, worker killed) and must be sent again."""
+    grace = older_than or timedelta(seconds=settings.ROUTING_SWEEP_GRACE_SECONDS)
+    cutoff = timezone.now() - grace
+    return list(
+        Report.objects.filter(
+            status=Report.Status.FINISHED, routed_at__isnull=True, finished_at__lt=cutoff
+        )
+        .order_by("finished_at")
+        .values_list("pk", flat=True)[:10_000]
+    )
+
+
+@dataclass(frozen=True)
+class ReferenceDataCounts:
+    countries: int
+    agencies_created: int
+    rules_created: int
+
+
+@transaction.atomic
+def reference_data_load(*, path: Path = REFERENCE_COUNTRIES_CSV) -> ReferenceDataCounts:
+    """Load every country, a simulated agency for each, the routing table and the
+    analyst review queue. Safe to run again: country names are refreshed, agencies and
+    routing rules that exist (and any edits made to them) are kept."""
+    agencies_created = rules_created = 0
+    _, created = Agency.objects.get_or_create(
+        code=Agency.ANALYST_QUEUE_CODE,
+        defaults={"name": "Analyst review queue", "channel": Channel.ANALYST},
+    )
+    agencies_created += created
+    with path.open(newline="", encoding="utf-8") as rows:
+        countries = list(csv.DictReader(rows))
+    for row in countries:
+        country, _ = Country.objects.update_or_create(
+            code=row["code"], defaults={"name": row["name"]}
+        )
+        channel = Channel(row["channel"])
+        agency, created = Agency.objects.get_or_create(
+            code=f"{channel.value}-{country.code}".lower(),
+            defaults={
+                "name": AGENCY_NAMES[channel].format(country=country.name),
+                "country": country,
+                "channel": channel,
+            },
+        )
+        agencies_created += created
+        _, created = RoutingRule.objects.get_or_create(
+            country=country, us_state="", defaults={"agency": agency}
+        )
+        rules_created += created
+    return ReferenceDataCounts(
+        countries=len(countries), agencies_created=agencies_created, rules_created=rules_created
+    )
