@@ -62,7 +62,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
         return Response(body, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
@@ -78,5 +80,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             "fields": flatten_field_errors(exc.detail),
         }
     else:
-        response.data = {"code": _first_code(exc.get_codes()), "message": str(exc.detail), "fields": {}}
+        response.data = {
+            "code": _first_code(exc.get_codes()),
+            "message": str(exc.detail),
+            "fields": {},
+        }
     return response

@@ -18,9 +18,7 @@ def database_status() -> dict[str, object]:
 def broker_status() -> dict[str, object]:
     if not settings.REDIS_URL:
         return {"ok": True, "kind": "embedded (tasks run in the web process)"}
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
-    )
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()
     except redis.RedisError as error:

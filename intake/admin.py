@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from intake.models import ApiToken, IpCaptureEvent, Provider, Report, ReportedFile
 from routing.models import Referral
@@ -8,10 +10,10 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -28,7 +30,7 @@ class ReportedFileInline(ReadOnlyInline):
 class ReferralInline(ReadOnlyInline):
     model = Referral
     fields = ["agency", "status", "created_at", "delivered_at", "acknowledged_at"]
-    readonly_fields = fields
+    readonly_fields = ["agency", "status", "created_at", "delivered_at", "acknowledged_at"]
 
 
 @admin.register(Report)
@@ -50,10 +52,14 @@ class ReportAdmin(admin.ModelAdmin):
     show_full_result_count = False
     inlines = [IpCaptureEventInline, ReportedFileInline, ReferralInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Reports are evidence: they are retracted or expired, never deleted.
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return [field.name for field in Report._meta.fields]
 
 
@@ -69,5 +75,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at"]
     readonly_fields = ["user", "key_hash", "created_at"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

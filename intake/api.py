@@ -50,7 +50,9 @@ class EstimatedLocationSerializer(serializers.Serializer):
 
 
 class PersonOrUserReportedSerializer(serializers.Serializer):
-    ipCaptureEvent = IpCaptureEventSerializer(many=True, required=False, max_length=1000)
+    ipCaptureEvent = serializers.ListField(
+        child=IpCaptureEventSerializer(), required=False, max_length=1000
+    )
     estimatedLocation = EstimatedLocationSerializer(required=False)
 
 

@@ -14,7 +14,7 @@ def report_get_for_provider(*, provider: Provider, report_id: int) -> Report:
     report = Report.objects.filter(pk=report_id, provider=provider).first()
     if report is None:
         raise ApplicationError(
-            f"Report {report_id} does not exist.",
+            "Report does not exist.",
             code="not_found",
             http_status=status.HTTP_404_NOT_FOUND,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -48,7 +48,7 @@ class ProviderCredentials:
     token: str
 
 
-def api_token_create(*, user: AbstractBaseUser) -> str:
+def api_token_create(*, user: User) -> str:
     """Make a new API token for ``user`` and return it. Only its hash is stored."""
     token = secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, key_hash=token_hash(token))
@@ -121,7 +121,8 @@ def report_finish(*, report: Report) -> Report:
             code=f"already_{report.status}" if report.status != Report.Status.OPEN else "conflict",
             http_status=status.HTTP_409_CONFLICT,
         )
-    route_report.delay_on_commit(report.pk)
+    report_id = report.pk
+    transaction.on_commit(lambda: route_report.delay(report_id))
     return report
 
 

@@ -58,7 +58,9 @@ class RoutingRule(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["country", "us_state"], name="routingrule_unique_place"),
+            models.UniqueConstraint(
+                fields=["country", "us_state"], name="routingrule_unique_place"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,7 +93,9 @@ class Referral(models.Model):
         ]
         indexes = [
             # An agency's queue: its referrals by status, oldest first.
-            models.Index(fields=["agency", "status", "created_at"], name="referral_agency_queue_idx"),
+            models.Index(
+                fields=["agency", "status", "created_at"], name="referral_agency_queue_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """Development on one machine: `make run`. Safe defaults, nothing secret."""
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or "local-development-only-not-secret"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])

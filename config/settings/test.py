@@ -2,7 +2,7 @@
 
 import os
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS, env
 
 DEBUG = False
@@ -14,8 +14,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=f"test-{os.getpid()}:"),
-}
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

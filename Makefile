@@ -1,0 +1,56 @@
+# make run   set up and serve http://127.0.0.1:8000 (SQLite and eager tasks unless
+#            DATABASE_URL / REDIS_URL are set; with REDIS_URL a Celery worker runs too)
+# make test  set up and run the whole test suite
+# make lint  ruff, mypy and Django's deployment checks
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
+.PHONY: install run test lint format clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_reference_data
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting a Celery worker with beat beside the web server"; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) -m celery -A config worker -B -Q routing,default --loglevel INFO \
+			--schedule $(VENV)/celerybeat-schedule & worker=$$!; \
+		$(PY) manage.py runserver 127.0.0.1:8000; \
+	else \
+		echo "REDIS_URL is not set: routing runs in the web process (eager tasks)"; \
+		$(PY) manage.py runserver 127.0.0.1:8000; \
+	fi
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+		DJANGO_SECRET_KEY=lint-only-$$(printf '%064d' 0) DJANGO_ALLOWED_HOSTS=tipline.example.com \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache

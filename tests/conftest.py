@@ -1,0 +1,68 @@
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from intake.services import ProviderCredentials, provider_create
+from routing.models import Agency
+from routing.services import reference_data_load
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose service is missing on a developer's machine; fail it in CI,
+    where every service must be there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason}: CI must provide it")
+    pytest.skip(reason)
+
+
+def uses_postgresql() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not (uses_postgresql() and settings.REDIS_URL):
+        pytest.exit(
+            "CI runs the suite against PostgreSQL and Redis: set DATABASE_URL and REDIS_URL.",
+            returncode=1,
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        reference_data_load()
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    """Countries, agencies and the routing table. Loaded once per session; loaded
+    again after a transactional test has emptied the tables."""
+    if not Agency.objects.filter(code=Agency.ANALYST_QUEUE_CODE).exists():
+        reference_data_load()
+
+
+@pytest.fixture
+def provider(reference_data: None) -> ProviderCredentials:
+    return provider_create(name="Example Chat")
+
+
+@pytest.fixture
+def other_provider(reference_data: None) -> ProviderCredentials:
+    return provider_create(name="Example Photos")
+
+
+def api_client_for(credentials: ProviderCredentials) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {credentials.token}")
+    return client
+
+
+@pytest.fixture
+def api_client(provider: ProviderCredentials) -> APIClient:
+    return api_client_for(provider)
