@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.views import healthz
-from intake.urls import api_urlpatterns as intake_api
+from intake.urls import api_urlpatterns, ispws_urlpatterns, schema_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((intake_api, "api"))),
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("api/", include((schema_urlpatterns, "api-docs"))),
+    path("ispws/", include((ispws_urlpatterns, "ispws"))),
     path("", include("intake.urls")),
 ]

@@ -3,9 +3,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from intake import schema
+from intake.documents import serializer_for
 from intake.models import IncidentType
-from intake.services import IpCaptureEventData, ReportData
-from intake.validators import validate_not_in_future
+from intake.validators import validate_no_media, validate_not_in_future
 from routing.selectors import country_choices
 
 
@@ -24,13 +25,14 @@ class PublicReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
         max_length=50_000,
+        validators=[validate_no_media],
     )
     country = forms.ChoiceField(label=_("Which country are you in?"), required=False)
     suspect_ip_address = forms.GenericIPAddressField(
         label=_("The IP address of the person responsible, if you know it"),
         required=False,
     )
-    reporter_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200)
+    reporter_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=100)
     reporter_email = forms.EmailField(label=_("Your email (optional)"), required=False)
     reporter_phone = forms.CharField(
         label=_("Your phone number (optional)"), required=False, max_length=40
@@ -38,18 +40,34 @@ class PublicReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("I'd rather not say")), *country_choices()]  # type: ignore[attr-defined]
+        choices = [("", _("I'd rather not say")), *country_choices()]
+        self.fields["country"].choices = choices  # type: ignore[attr-defined]
 
-    def report_data(self) -> ReportData:
+    def report_document(self) -> dict[str, Any]:
+        """The report as a CyberTipline document, the shape every report is kept in."""
         data = self.cleaned_data
-        ip_address = data["suspect_ip_address"]
-        return ReportData(
-            incident_type=data["incident_type"],
-            incident_datetime=data["incident_datetime"],
-            description=data["description"],
-            reporter_name=data["reporter_name"],
-            reporter_email=data["reporter_email"],
-            reporter_phone=data["reporter_phone"],
-            stated_country=data["country"],
-            ip_capture_events=[IpCaptureEventData(ip_address=ip_address)] if ip_address else [],
-        )
+        reporting_person: dict[str, Any] = {}
+        if data["reporter_name"]:
+            reporting_person["firstName"] = data["reporter_name"]
+        if data["reporter_email"]:
+            reporting_person["email"] = [{"value": data["reporter_email"]}]
+        if data["reporter_phone"]:
+            reporting_person["phone"] = [{"value": data["reporter_phone"]}]
+        if data["country"]:
+            reporting_person["address"] = [{"country": data["country"]}]
+        document: dict[str, Any] = {
+            "incidentSummary": {
+                "incidentType": data["incident_type"],
+                "incidentDateTime": data["incident_datetime"].isoformat(),
+            },
+            "reporter": {"reportingPerson": reporting_person},
+        }
+        if data["suspect_ip_address"]:
+            document["personOrUserReported"] = [
+                {"ipCaptureEvent": [{"ipAddress": data["suspect_ip_address"]}]}
+            ]
+        if data["description"]:
+            document["additionalInfo"] = data["description"]
+        serializer = serializer_for(schema.REPORT)(data=document)
+        serializer.is_valid(raise_exception=True)
+        return serializer.data

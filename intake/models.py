@@ -82,7 +82,12 @@ class Report(models.Model):
     incident_type = models.CharField(max_length=64, choices=IncidentType.choices)
     incident_datetime = models.DateTimeField()
     incident_datetime_description = models.CharField(max_length=3000, blank=True)
+    # The provider's reason for asking for high priority, when it asks.
+    escalate_to_high_priority = models.CharField(max_length=3000, blank=True)
     description = models.TextField(blank=True)
+    # The whole report as submitted, validated against intake/schema.py, in the
+    # CyberTipline's element names. The columns above and below are copied from it.
+    document = models.JSONField(default=dict, blank=True)
 
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(blank=True)
@@ -97,6 +102,7 @@ class Report(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     retracted_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -118,6 +124,10 @@ class Report(models.Model):
                 name="report_unrouted_idx",
                 condition=Q(status="finished", routed_at__isnull=True),
             ),
+            # The expiry sweep: reports still open.
+            models.Index(
+                fields=["received_at"], name="report_open_idx", condition=Q(status="open")
+            ),
             # A provider's own reports, newest first.
             models.Index(fields=["provider", "-received_at"], name="report_provider_recent_idx"),
         ]
@@ -127,7 +137,14 @@ class Report(models.Model):
 
 
 class IpCaptureEvent(models.Model):
-    """An IP address the provider saw the reported person use, and when."""
+    """An IP address someone in the report was seen using, and when."""
+
+    class Role(models.TextChoices):
+        REPORTED_PERSON = "reported_person", "Person or user reported"
+        INTENDED_RECIPIENT = "intended_recipient", "Intended recipient"
+        VICTIM = "victim", "Victim"
+        PEER_TO_PEER = "peer2peer", "Peer-to-peer incident"
+        FILE = "file", "File upload"
 
     class EventName(models.TextChoices):
         LOGIN = "Login"
@@ -138,6 +155,14 @@ class IpCaptureEvent(models.Model):
         UNKNOWN = "Unknown"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="ip_capture_events")
+    file = models.ForeignKey(
+        "ReportedFile",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ip_capture_events",
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPORTED_PERSON)
     ip_address = models.GenericIPAddressField()
     event_name = models.CharField(max_length=16, choices=EventName.choices, blank=True)
     date_time = models.DateTimeField(null=True, blank=True)
@@ -155,22 +180,31 @@ class IpCaptureEvent(models.Model):
 
 
 class ReportedFile(models.Model):
-    """One reported file, by its hashes and descriptors. Its bytes are never stored."""
+    """One reported file, by its hashes and descriptors. Its bytes are never stored: an
+    uploaded file is hashed as it streams in (intake/uploads.py) and dropped."""
 
     class MediaType(models.TextChoices):
         IMAGE = "image", "Image"
         VIDEO = "video", "Video"
         OTHER = "other", "Other"
 
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded, hashed in transit"
+        METADATA = "metadata", "Hashes given by the provider"
+
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
     file_id = models.CharField(max_length=32, unique=True)
-    file_name = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    file_name = models.CharField(max_length=2056, blank=True)
     media_type = models.CharField(max_length=8, choices=MediaType.choices, default=MediaType.OTHER)
     mime_type = models.CharField(max_length=100, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     md5 = models.CharField(max_length=32, blank=True)
     sha1 = models.CharField(max_length=40, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    # The fileDetails document (intake/schema.py), once the provider has sent it.
+    details = models.JSONField(null=True, blank=True)
+    details_received_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -182,3 +216,27 @@ class ReportedFile(models.Model):
 
     def __str__(self) -> str:
         return self.file_name or self.file_id
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a create request sent with an ``Idempotency-Key`` header, so
+    that a retry of the same request gets the same answer instead of a second report."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "key"], name="idempotencykey_unique"),
+        ]
+        indexes = [
+            # The daily purge of old keys.
+            models.Index(fields=["created_at"], name="idempotencykey_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}:{self.key}"

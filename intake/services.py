@@ -1,43 +1,33 @@
-"""Writes for intake. Both the public form and the provider API go through here."""
+"""Writes for intake. The public form, the JSON API and the XML interface all go through
+here, with documents already validated against intake/schema.py."""
 
+import mimetypes
 import secrets
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from rest_framework import status
 
 from config.errors import ApplicationError
 from intake.authentication import token_hash
-from intake.models import ApiToken, IpCaptureEvent, Provider, Report
+from intake.models import ApiToken, IdempotencyKey, IpCaptureEvent, Provider, Report, ReportedFile
+from intake.uploads import UploadDigest
 from routing.tasks import route_report
 
-
-@dataclass(frozen=True)
-class IpCaptureEventData:
-    ip_address: str
-    event_name: str = ""
-    date_time: datetime | None = None
-    possible_proxy: bool | None = None
-    port: int | None = None
-
-
-@dataclass(frozen=True)
-class ReportData:
-    incident_type: str
-    incident_datetime: datetime
-    incident_datetime_description: str = ""
-    description: str = ""
-    reporter_name: str = ""
-    reporter_email: str = ""
-    reporter_phone: str = ""
-    stated_country: str = ""
-    ip_capture_events: Sequence[IpCaptureEventData] = ()
+# An unfinished report expires 24 hours after it was opened or 1 hour after its last
+# change, whichever is later, as the CyberTipline's do.
+OPEN_REPORT_LIFETIME = timedelta(hours=24)
+OPEN_REPORT_IDLE_LIFETIME = timedelta(hours=1)
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -75,58 +65,329 @@ def provider_create(*, name: str) -> ProviderCredentials:
     return ProviderCredentials(provider=provider, username=username, password=password, token=token)
 
 
-@transaction.atomic
-def report_open(*, data: ReportData, provider: Provider | None = None) -> Report:
-    """Save a new open report with its IP capture events: a provider's report when
-    ``provider`` is given, a member of the public's otherwise. ``data`` is already
-    validated by the form or serializer in front of this."""
-    report = Report.objects.create(
-        source=Report.Source.PROVIDER if provider else Report.Source.PUBLIC,
-        provider=provider,
-        incident_type=data.incident_type,
-        incident_datetime=data.incident_datetime,
-        incident_datetime_description=data.incident_datetime_description,
-        description=data.description,
-        reporter_name=data.reporter_name,
-        reporter_email=data.reporter_email,
-        reporter_phone=data.reporter_phone,
-        stated_country=data.stated_country.upper(),
+# Reports ------------------------------------------------------------------------------
+
+
+def first_value(items: list[Any] | None) -> str:
+    """The text of the first of a repeatable element (``{"value": ...}`` or plain)."""
+    if not items:
+        return ""
+    item = items[0]
+    return str(item.get("value", "")) if isinstance(item, Mapping) else str(item)
+
+
+def stated_country(document: Mapping[str, Any], *, source: str) -> str:
+    """The country the report itself names: where the provider estimates the reported
+    person is, else where the victim is; for a member of the public, else where they are."""
+    for section in ("personOrUserReported", "victim"):
+        for party in document.get(section, []):
+            country = party.get("estimatedLocation", {}).get("countryCode")
+            if country:
+                return str(country)
+    if source == Report.Source.PUBLIC:
+        for address in document.get("reporter", {}).get("reportingPerson", {}).get("address", []):
+            if address.get("country"):
+                return str(address["country"])
+    return ""
+
+
+def report_columns(document: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    """The columns that search, categorization and routing need, copied from the document."""
+    summary = document["incidentSummary"]
+    reporting_person = document.get("reporter", {}).get("reportingPerson", {})
+    name = " ".join(
+        part
+        for part in (reporting_person.get("firstName"), reporting_person.get("lastName"))
+        if part
     )
+    return {
+        "incident_type": summary["incidentType"],
+        "incident_datetime": parse_datetime(summary["incidentDateTime"]),
+        "incident_datetime_description": summary.get("incidentDateTimeDescription", ""),
+        "escalate_to_high_priority": summary.get("escalateToHighPriority", ""),
+        "description": document.get("additionalInfo", ""),
+        "reporter_name": name[:200],
+        "reporter_email": first_value(reporting_person.get("email")),
+        "reporter_phone": first_value(reporting_person.get("phone"))[:40],
+        "stated_country": stated_country(document, source=source),
+    }
+
+
+def ip_capture_events_in(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every IP capture event in a report document, with the role of who was seen."""
+    roles = (
+        ("personOrUserReported", IpCaptureEvent.Role.REPORTED_PERSON),
+        ("intendedRecipient", IpCaptureEvent.Role.INTENDED_RECIPIENT),
+        ("victim", IpCaptureEvent.Role.VICTIM),
+    )
+    for section, role in roles:
+        for party in document.get(section, []):
+            yield from ((role, event) for event in party.get("ipCaptureEvent", []))
+            for account in party.get("associatedAccount", []):
+                yield from ((role, event) for event in account.get("ipCaptureEvent", []))
+    for details in document.get("internetDetails", []):
+        for event in details.get("peer2peerIncident", {}).get("ipCaptureEvent", []):
+            yield IpCaptureEvent.Role.PEER_TO_PEER, event
+
+
+def ip_capture_event(
+    event: Mapping[str, Any], *, report: Report, role: str, file: ReportedFile | None = None
+) -> IpCaptureEvent:
+    date_time = event.get("dateTime")
+    return IpCaptureEvent(
+        report=report,
+        file=file,
+        role=role,
+        ip_address=event["ipAddress"],
+        event_name=event.get("eventName", ""),
+        date_time=parse_datetime(date_time) if date_time else None,
+        possible_proxy=event.get("possibleProxy"),
+        port=event.get("port"),
+    )
+
+
+def report_build(*, document: Mapping[str, Any], provider: Provider | None) -> Report:
+    source = Report.Source.PROVIDER if provider else Report.Source.PUBLIC
+    return Report(
+        source=source,
+        provider=provider,
+        document=dict(document),
+        **report_columns(document, source=source),
+    )
+
+
+@transaction.atomic
+def report_open(*, document: Mapping[str, Any], provider: Provider | None = None) -> Report:
+    """Save a new open report: a provider's when ``provider`` is given, a member of the
+    public's otherwise. ``document`` is a report validated against intake/schema.py."""
+    report = report_build(document=document, provider=provider)
+    report.save()
     IpCaptureEvent.objects.bulk_create(
-        IpCaptureEvent(
-            report=report,
-            ip_address=event.ip_address,
-            event_name=event.event_name,
-            date_time=event.date_time,
-            possible_proxy=event.possible_proxy,
-            port=event.port,
-        )
-        for event in data.ip_capture_events
+        ip_capture_event(event, report=report, role=role)
+        for role, event in ip_capture_events_in(document)
     )
     return report
+
+
+def refuse_unless_open(report: Report) -> None:
+    if report.status == Report.Status.OPEN:
+        return
+    if report.status == Report.Status.EXPIRED:
+        raise ApplicationError(
+            f"Report {report.pk} expired before it was finished.",
+            code="not_found",
+            http_status=status.HTTP_404_NOT_FOUND,
+        )
+    raise ApplicationError(
+        f"Report {report.pk} is already {report.status}.",
+        code=f"already_{report.status}",
+        http_status=status.HTTP_409_CONFLICT,
+    )
+
+
+def report_lock(report: Report) -> Report:
+    """The report, re-read under a row lock, refused unless it is still open."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    refuse_unless_open(locked)
+    return locked
+
+
+def touch(report: Report) -> None:
+    """Record a change to an open report (which postpones its expiry)."""
+    report.updated_at = timezone.now()
+    report.save(update_fields=["updated_at"])
 
 
 @transaction.atomic
 def report_finish(*, report: Report) -> Report:
     """Close an open report to changes and enqueue its routing once the transaction
-    commits. A report can be finished once; finishing it again is refused."""
+    commits. Finishing a finished or retracted report is refused."""
+    report = report_lock(report)
     now = timezone.now()
-    claimed = Report.objects.filter(pk=report.pk, status=Report.Status.OPEN).update(
-        status=Report.Status.FINISHED, finished_at=now, updated_at=now
-    )
-    report.refresh_from_db()
-    if not claimed:
-        raise ApplicationError(
-            f"Report {report.pk} is {report.status} and cannot be finished.",
-            code=f"already_{report.status}" if report.status != Report.Status.OPEN else "conflict",
-            http_status=status.HTTP_409_CONFLICT,
-        )
-    report_id = report.pk
-    transaction.on_commit(lambda: route_report.delay(report_id))
+    report.status = Report.Status.FINISHED
+    report.finished_at = report.updated_at = now
+    report.save(update_fields=["status", "finished_at", "updated_at"])
+    transaction.on_commit(lambda: route_reports_later([report.pk]))
     return report
 
 
 @transaction.atomic
-def report_submit_public(*, data: ReportData) -> Report:
+def report_retract(*, report: Report) -> Report:
+    """Withdraw an open report. A finished report cannot be retracted."""
+    report = report_lock(report)
+    now = timezone.now()
+    report.status = Report.Status.RETRACTED
+    report.retracted_at = report.updated_at = now
+    report.save(update_fields=["status", "retracted_at", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_submit_public(*, document: Mapping[str, Any]) -> Report:
     """Open and finish a member of the public's report in one step."""
-    return report_finish(report=report_open(data=data))
+    return report_finish(report=report_open(document=document))
+
+
+def reports_expire() -> int:
+    """Mark expired every open report past its lifetime; return how many."""
+    now = timezone.now()
+    return Report.objects.filter(
+        status=Report.Status.OPEN,
+        received_at__lt=now - OPEN_REPORT_LIFETIME,
+        updated_at__lt=now - OPEN_REPORT_IDLE_LIFETIME,
+    ).update(status=Report.Status.EXPIRED, expired_at=now, updated_at=now)
+
+
+def idempotency_keys_purge() -> int:
+    cutoff = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# Files --------------------------------------------------------------------------------
+
+HASH_COLUMNS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
+
+
+def new_file_id() -> str:
+    return uuid.uuid4().hex
+
+
+def hashes_from_details(details: Mapping[str, Any]) -> dict[str, str]:
+    """``{"md5": ..., "sha1": ..., "sha256": ...}`` from a fileDetails' originalFileHash list."""
+    columns: dict[str, str] = {}
+    for entry in details.get("originalFileHash", []):
+        column = HASH_COLUMNS.get(str(entry.get("hashType", "")).upper())
+        if column and column not in columns:
+            columns[column] = str(entry["value"]).lower()
+    return columns
+
+
+def file_ip_capture_events(file: ReportedFile, details: Mapping[str, Any]) -> None:
+    event = details.get("ipCaptureEvent")
+    if event:
+        ip_capture_event(event, report=file.report, role=IpCaptureEvent.Role.FILE, file=file).save()
+
+
+@transaction.atomic
+def report_file_upload(*, report: Report, upload: UploadDigest) -> ReportedFile:
+    """Record an uploaded file by its digests, size and sniffed type. Its bytes were
+    hashed in transit and are gone."""
+    report = report_lock(report)
+    touch(report)
+    return ReportedFile.objects.create(
+        report=report,
+        file_id=new_file_id(),
+        source=ReportedFile.Source.UPLOAD,
+        file_name=upload.file_name[:2056],
+        media_type=upload.media_type,
+        mime_type=upload.mime_type,
+        size_bytes=upload.size,
+        md5=upload.md5,
+        sha1=upload.sha1,
+        sha256=upload.sha256,
+    )
+
+
+@transaction.atomic
+def report_file_details_set(
+    *, report: Report, file_id: str, details: Mapping[str, Any]
+) -> ReportedFile:
+    """Attach a fileDetails document to an uploaded file. A file's details are sent once."""
+    report = report_lock(report)
+    file = ReportedFile.objects.select_for_update().filter(report=report, file_id=file_id).first()
+    if file is None:
+        raise ApplicationError(
+            f"File {file_id} does not exist in report {report.pk}.",
+            code="file_not_found",
+            http_status=status.HTTP_404_NOT_FOUND,
+        )
+    if file.details is not None:
+        raise ApplicationError(
+            f"The details of file {file_id} were already sent.",
+            code="details_already_sent",
+            http_status=status.HTTP_409_CONFLICT,
+        )
+    file.details = dict(details)
+    file.details_received_at = timezone.now()
+    file.file_name = file.file_name or str(details.get("fileName", ""))[:2056]
+    file.save(update_fields=["details", "details_received_at", "file_name"])
+    file_ip_capture_events(file, details)
+    touch(report)
+    return file
+
+
+def media_type_from_name(file_name: str) -> tuple[str, str]:
+    """(media type, MIME type) guessed from a file's name, for files known only by hashes."""
+    mime_type = mimetypes.guess_type(file_name)[0] or ""
+    family = mime_type.split("/", 1)[0]
+    return (family if family in {"image", "video"} else ReportedFile.MediaType.OTHER), mime_type
+
+
+def reported_file_build(*, report: Report, details: Mapping[str, Any]) -> ReportedFile:
+    file_name = str(details.get("fileName") or details.get("originalFileName") or "")[:2056]
+    media_type, mime_type = media_type_from_name(file_name)
+    return ReportedFile(
+        report=report,
+        file_id=new_file_id(),
+        source=ReportedFile.Source.METADATA,
+        file_name=file_name,
+        media_type=media_type,
+        mime_type=mime_type,
+        details=dict(details),
+        details_received_at=timezone.now(),
+        **hashes_from_details(details),
+    )
+
+
+@transaction.atomic
+def report_file_add(*, report: Report, details: Mapping[str, Any]) -> ReportedFile:
+    """Record a file the provider describes by its hashes (no bytes)."""
+    report = report_lock(report)
+    touch(report)
+    file = reported_file_build(report=report, details=details)
+    file.save()
+    file_ip_capture_events(file, details)
+    return file
+
+
+@transaction.atomic
+def reports_submit_bulk(
+    *, provider: Provider, items: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+) -> list[Report]:
+    """Open and finish many complete reports at once: each item is a report document and
+    the file metadata it carries. Written with a handful of bulk inserts."""
+    now = timezone.now()
+    reports = [report_build(document=document, provider=provider) for document, _ in items]
+    for report in reports:
+        report.status = Report.Status.FINISHED
+        report.finished_at = now
+    Report.objects.bulk_create(reports)
+    files: list[ReportedFile] = []
+    events: list[IpCaptureEvent] = []
+    for report, (document, file_details) in zip(reports, items, strict=True):
+        events += (
+            ip_capture_event(event, report=report, role=role)
+            for role, event in ip_capture_events_in(document)
+        )
+        files += (reported_file_build(report=report, details=details) for details in file_details)
+    ReportedFile.objects.bulk_create(files)
+    events += (
+        ip_capture_event(
+            file.details["ipCaptureEvent"],
+            report=file.report,
+            role=IpCaptureEvent.Role.FILE,
+            file=file,
+        )
+        for file in files
+        if file.details and file.details.get("ipCaptureEvent")
+    )
+    IpCaptureEvent.objects.bulk_create(events)
+    report_ids = [report.pk for report in reports]
+    transaction.on_commit(lambda: route_reports_later(report_ids))
+    return reports
+
+
+def route_reports_later(report_ids: Sequence[int]) -> None:
+    for report_id in report_ids:
+        route_report.delay(report_id)

@@ -1,6 +1,7 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from intake import api, views
+from intake import api, ispws, views
 
 app_name = "intake"
 
@@ -11,6 +12,24 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("reports", api.ReportOpenApi.as_view(), name="report-open"),
+    path("reports/bulk", api.ReportBulkApi.as_view(), name="reports-bulk"),
     path("reports/<int:report_id>", api.ReportDetailApi.as_view(), name="report-detail"),
+    path("reports/<int:report_id>/files", api.ReportFileAddApi.as_view(), name="report-files"),
     path("reports/<int:report_id>/finish", api.ReportFinishApi.as_view(), name="report-finish"),
+    path("reports/<int:report_id>/retract", api.ReportRetractApi.as_view(), name="report-retract"),
+]
+
+schema_urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api-docs:schema"), name="docs"),
+]
+
+ispws_urlpatterns = [
+    path("status", ispws.status, name="status"),
+    path("xsd", ispws.xsd, name="xsd"),
+    path("submit", ispws.submit, name="submit"),
+    path("upload", ispws.upload, name="upload"),
+    path("fileinfo", ispws.fileinfo, name="fileinfo"),
+    path("finish", ispws.finish, name="finish"),
+    path("retract", ispws.retract, name="retract"),
 ]

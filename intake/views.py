@@ -13,8 +13,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def public_report(request: HttpRequest) -> HttpResponse:
     form = PublicReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        report = report_submit_public(data=form.report_data())
+    if request.method == "POST" and request.FILES:
+        # The form has no upload field; a file sent anyway was hashed in transit and dropped.
+        form.add_error(
+            None,
+            "Files cannot be sent here, and none were kept. Please describe what you saw "
+            "in words instead.",
+        )
+    elif request.method == "POST" and form.is_valid():
+        report = report_submit_public(document=form.report_document())
         return render(request, "intake/report_received.html", {"report": report})
     status = 400 if request.method == "POST" else 200
     return render(request, "intake/report_form.html", {"form": form}, status=status)

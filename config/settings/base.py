@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "intake",
     "routing",
 ]
@@ -91,9 +92,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Uploads never reach the disk: anything larger than this is refused, not spooled.
+# Request bodies other than file uploads (forms, XML) are read into memory up to this size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+# Uploaded files are hashed as they stream in and dropped: never written to disk or kept.
+FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=4 * 1024**3)
+# JSON API bodies (a bulk submission of 1,000 full reports fits).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024**2)
+# Requests per provider per minute, over both interfaces; 0 turns the limit off.
+PROVIDER_RATE_LIMIT_PER_MINUTE = env.int("PROVIDER_RATE_LIMIT_PER_MINUTE", default=60_000)
 STORAGES = {
     # Media is never written anywhere: there is no file storage to write it to.
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
@@ -106,12 +113,38 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tipline provider API",
+    "DESCRIPTION": (
+        "Report suspected child sexual exploitation as an electronic service provider. "
+        "Reports mirror the CyberTipline XML schema in JSON: element names are keys, "
+        "repeatable elements are lists, attributes sit beside an element's children, and an "
+        "element with both text and attributes is an object whose text is `value`. "
+        "Files are described by their hashes; no endpoint takes media."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {"CountryCodeEnum": "intake.schema.COUNTRY_CODES"},
+}
+
+# The shared cache (provider rate limits): Redis when there is one.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 # Celery. Without REDIS_URL the system runs embedded: tasks run eagerly, in the
 # process that enqueued them, after the transaction commits.
-REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -132,11 +165,16 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "routing.tasks.route_report": {"queue": "routing"},
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
+    "intake.tasks.expire_unfinished_reports": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE = {
     "enqueue-unrouted-reports": {
         "task": "routing.tasks.enqueue_unrouted_reports",
         "schedule": 60.0,
+    },
+    "expire-unfinished-reports": {
+        "task": "intake.tasks.expire_unfinished_reports",
+        "schedule": 300.0,
     },
 }
 # A finished report with no referral after this long is enqueued again (the outbox sweep).

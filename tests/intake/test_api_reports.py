@@ -56,12 +56,14 @@ def test_provider_opens_finishes_and_reads_its_report(
     with django_capture_on_commit_callbacks(execute=True):
         finished = api_client.post(f"{REPORTS_URL}/{report_id}/finish")
     assert finished.status_code == 200
-    assert finished.json() == {"reportId": report_id, "status": "finished"}
+    assert finished.json() == {"reportId": report_id, "status": "finished", "fileIds": []}
 
     shown = api_client.get(f"{REPORTS_URL}/{report_id}")
     assert shown.status_code == 200
     assert shown.json()["status"] == "finished"
-    assert shown.json()["incidentSummary"]["incidentType"] == IncidentType.CHILD_PORNOGRAPHY
+    assert (
+        shown.json()["report"]["incidentSummary"]["incidentType"] == IncidentType.CHILD_PORNOGRAPHY
+    )
     # Providers never see where their report resolved or who received it.
     assert "country" not in str(shown.json()).lower()
 
@@ -130,7 +132,7 @@ def test_malformed_ip_address_is_refused_naming_the_event(
     response = api_client.post(REPORTS_URL, body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["fields"]) == ["personOrUserReported.ipCaptureEvent.1.ipAddress"]
+    assert list(response.json()["fields"]) == ["personOrUserReported.0.ipCaptureEvent.1.ipAddress"]
     assert not Report.objects.exists()
     assert not IpCaptureEvent.objects.exists()
 
@@ -142,7 +144,7 @@ def test_unknown_country_code_is_refused(api_client: APIClient) -> None:
     response = api_client.post(REPORTS_URL, body, format="json")
 
     assert response.status_code == 400
-    assert "personOrUserReported.estimatedLocation.countryCode" in response.json()["fields"]
+    assert "personOrUserReported.0.estimatedLocation.countryCode" in response.json()["fields"]
 
 
 def test_a_body_that_is_not_json_is_refused(api_client: APIClient) -> None:

@@ -1,0 +1,265 @@
+"""The CyberTipline-compatible XML interface under /ispws/: a provider's existing
+CyberTipline client pointed at this server works unchanged. HTTP Basic with the
+provider's username and password; answers are <reportResponse> or <reportDoneResponse>
+with the CyberTipline's response codes."""
+
+import base64
+import binascii
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from xml.etree.ElementTree import SubElement
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework import serializers
+
+from config.errors import ApplicationError, flatten_field_errors
+from intake import schema
+from intake.documents import (
+    DocumentError,
+    FileDetailsSerializer,
+    ReportSerializer,
+    document_from_xml,
+    report_xsd,
+)
+from intake.models import Provider, Report
+from intake.ratelimit import provider_rate_limit_wait
+from intake.selectors import report_get_for_provider
+from intake.services import (
+    report_file_details_set,
+    report_file_upload,
+    report_finish,
+    report_open,
+    report_retract,
+)
+from intake.uploads import UploadDigest, UploadTooLarge
+from intake.xml import MalformedXml, element, parse_xml, xml_bytes
+
+logger = logging.getLogger(__name__)
+
+SUCCESS = 0
+SERVER_ERROR = 1000
+NOT_AUTHORIZED = 3000
+INVALID_REQUEST = 4000
+VALIDATION_FAILED = 4100
+MALFORMED_XML = 4110
+REPORT_NOT_FOUND = 5001
+FILE_NOT_FOUND = 5002
+ALREADY_RETRACTED = 5101
+ALREADY_FINISHED = 5102
+
+# The service layer's error codes, as CyberTipline response codes and HTTP statuses.
+APPLICATION_ERRORS = {
+    "not_found": (REPORT_NOT_FOUND, 404),
+    "file_not_found": (FILE_NOT_FOUND, 404),
+    "already_retracted": (ALREADY_RETRACTED, 409),
+    "already_finished": (ALREADY_FINISHED, 409),
+    "details_already_sent": (INVALID_REQUEST, 409),
+}
+DESCRIPTIONS = {
+    SUCCESS: "Success",
+    SERVER_ERROR: "Server error",
+    NOT_AUTHORIZED: "User is not authorized to perform this action",
+    INVALID_REQUEST: "Invalid request",
+    VALIDATION_FAILED: "Validation failed",
+    MALFORMED_XML: "Malformed XML submittal",
+    REPORT_NOT_FOUND: "Report does not exist",
+    FILE_NOT_FOUND: "File does not exist",
+    ALREADY_RETRACTED: "Report already retracted",
+    ALREADY_FINISHED: "Report already finished",
+}
+# Basic auth checks a slow password hash; a verified pair is remembered this long.
+VERIFIED_LOGIN_SECONDS = 300
+_verified_logins: dict[str, tuple[int, float]] = {}
+
+
+class IspwsError(Exception):
+    def __init__(self, code: int, detail: str = "", http_status: int = 400, **fields: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.http_status = http_status
+        self.fields = fields
+
+
+def xml_response(root_tag: str, fields: dict[str, Any], http_status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        xml_bytes(element(root_tag, fields)),
+        status=http_status,
+        content_type="application/xml; charset=utf-8",
+    )
+
+
+def report_response(
+    code: int = SUCCESS, detail: str = "", http_status: int = 200, **fields: Any
+) -> HttpResponse:
+    description = DESCRIPTIONS[code] + (f": {detail}" if detail else "")
+    body = {"responseCode": code, "responseDescription": description, **fields}
+    return xml_response("reportResponse", body, http_status)
+
+
+def basic_auth_user(request: HttpRequest) -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    fingerprint = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    remembered = _verified_logins.get(fingerprint)
+    if remembered and remembered[1] > time.monotonic():
+        return User.objects.filter(pk=remembered[0], is_active=True).first()
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        return None
+    _verified_logins[fingerprint] = (user.pk, time.monotonic() + VERIFIED_LOGIN_SECONDS)
+    return user
+
+
+def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Basic auth (401 with an empty body when it fails), the provider's rate limit, and
+    every failure answered as a <reportResponse> with its CyberTipline code."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = basic_auth_user(request)
+        if user is None:
+            response = HttpResponse(status=401)
+            response["WWW-Authenticate"] = 'Basic realm="ESP Web Services"'
+            return response
+        provider = Provider.objects.filter(user=user, is_active=True).first()
+        if provider is None:
+            return report_response(NOT_AUTHORIZED, http_status=403)
+        wait = provider_rate_limit_wait(provider_id=provider.pk)
+        if wait is not None:
+            response = report_response(
+                INVALID_REQUEST, f"too many requests; retry after {wait} seconds", 429
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        try:
+            return view(request, provider, *args, **kwargs)
+        except IspwsError as error:
+            return report_response(error.code, error.detail, error.http_status, **error.fields)
+        except ApplicationError as error:
+            code, http_status = APPLICATION_ERRORS.get(error.code, (INVALID_REQUEST, 400))
+            return report_response(code, error.message, http_status)
+        except (RequestDataTooBig, UploadTooLarge):
+            return report_response(INVALID_REQUEST, "the request body is too large", 413)
+        except Exception:
+            logger.exception("ISPWS %s failed", request.path)
+            return report_response(SERVER_ERROR, http_status=500)
+
+    return wrapper
+
+
+def xml_document(request: HttpRequest, complex_type: schema.Complex, root: str) -> dict[str, Any]:
+    try:
+        node = parse_xml(request.body)
+    except MalformedXml as error:
+        raise IspwsError(MALFORMED_XML, str(error)) from None
+    if node.tag != root:
+        raise IspwsError(MALFORMED_XML, f"the root element must be <{root}>, not <{node.tag}>")
+    try:
+        return document_from_xml(node, complex_type)
+    except DocumentError as error:
+        raise IspwsError(VALIDATION_FAILED, f"{error.path}: {error.message}") from None
+
+
+def validated(serializer: serializers.Serializer, root: str) -> dict[str, Any]:
+    if serializer.is_valid():
+        return serializer.data
+    errors = flatten_field_errors(serializer.errors)
+    detail = "; ".join(
+        f"{root}/{path.replace('.', '/')}: {' '.join(reasons)}" for path, reasons in errors.items()
+    )
+    raise IspwsError(VALIDATION_FAILED, detail)
+
+
+def form_report(request: HttpRequest, provider: Provider) -> Report:
+    """The provider's report named by the form field ``id`` (urlencoded or multipart)."""
+    report_id = request.POST.get("id", "").strip()
+    if not report_id.isdigit():
+        raise IspwsError(INVALID_REQUEST, "the form field id must be a report id")
+    return report_get_for_provider(provider=provider, report_id=int(report_id))
+
+
+@require_GET
+@ispws_view
+def status(request: HttpRequest, provider: Provider) -> HttpResponse:
+    detail = (
+        f"Remote User : {provider.user.username}, Remote Ip : {request.META.get('REMOTE_ADDR')}"
+    )
+    return xml_response("reportResponse", {"responseCode": SUCCESS, "responseDescription": detail})
+
+
+@require_GET
+@ispws_view
+def xsd(request: HttpRequest, provider: Provider) -> HttpResponse:
+    return HttpResponse(report_xsd(), content_type="application/xml; charset=utf-8")
+
+
+@require_POST
+@ispws_view
+def submit(request: HttpRequest, provider: Provider) -> HttpResponse:
+    document = validated(
+        ReportSerializer(data=xml_document(request, schema.REPORT, "report")), "report"
+    )
+    report = report_open(document=document, provider=provider)
+    return report_response(reportId=report.pk)
+
+
+@require_POST
+@ispws_view
+def upload(request: HttpRequest, provider: Provider) -> HttpResponse:
+    report = form_report(request, provider)
+    digest = request.FILES.get("file")
+    if not isinstance(digest, UploadDigest):
+        raise IspwsError(
+            INVALID_REQUEST, "send the file as the multipart field file", reportId=report.pk
+        )
+    file = report_file_upload(report=report, upload=digest)
+    return report_response(reportId=report.pk, fileId=file.file_id, hash=file.md5)
+
+
+@require_POST
+@ispws_view
+def fileinfo(request: HttpRequest, provider: Provider) -> HttpResponse:
+    document = validated(
+        FileDetailsSerializer(data=xml_document(request, schema.FILE_DETAILS, "fileDetails")),
+        "fileDetails",
+    )
+    report = report_get_for_provider(provider=provider, report_id=document["reportId"])
+    details = {key: value for key, value in document.items() if key not in {"reportId", "fileId"}}
+    report_file_details_set(report=report, file_id=document["fileId"], details=details)
+    return report_response(reportId=report.pk)
+
+
+@require_POST
+@ispws_view
+def finish(request: HttpRequest, provider: Provider) -> HttpResponse:
+    report = report_finish(report=form_report(request, provider))
+    file_ids = report.files.order_by("pk").values_list("file_id", flat=True)
+    root = element("reportDoneResponse", {"responseCode": SUCCESS, "reportId": report.pk})
+    files = SubElement(root, "files")
+    for file_id in file_ids:
+        SubElement(files, "fileId").text = file_id
+    return HttpResponse(xml_bytes(root), content_type="application/xml; charset=utf-8")
+
+
+@require_POST
+@ispws_view
+def retract(request: HttpRequest, provider: Provider) -> HttpResponse:
+    report = report_retract(report=form_report(request, provider))
+    return report_response(reportId=report.pk)
