@@ -73,7 +73,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.UnsupportedMediaType) and "multipart" in str(exc.detail):
+        response.data = {
+            "code": "media_not_accepted",
+            "message": "This API takes JSON only and never files: describe each file by its "
+            "hashes (POST /api/v1/reports/{reportId}/files).",
+            "fields": {},
+        }
+    elif isinstance(exc, exceptions.ValidationError):
         response.data = {
             "code": "invalid",
             "message": "The request has invalid fields.",

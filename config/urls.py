@@ -12,3 +12,6 @@ urlpatterns = [
     path("ispws/", include((ispws_urlpatterns, "ispws"))),
     path("", include("intake.urls")),
 ]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

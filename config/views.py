@@ -1,7 +1,8 @@
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -36,3 +37,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     failing = [name for name, check in checks.items() if not check["ok"]]
     body = {"status": "unavailable" if failing else "ok", "failing": failing, **checks}
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def api_error_or_page(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+    """Under /api/ every answer is JSON in the API's error shape; elsewhere, a page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
+    return render(request, f"{status}.html", status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return api_error_or_page(request, "not_found", "Not found.", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return api_error_or_page(request, "server_error", "Server error.", 500)

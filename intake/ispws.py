@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 SUCCESS = 0
 SERVER_ERROR = 1000
+AUTHENTICATION_REQUIRED = 2000
 NOT_AUTHORIZED = 3000
 INVALID_REQUEST = 4000
 VALIDATION_FAILED = 4100
@@ -67,6 +68,7 @@ APPLICATION_ERRORS = {
 DESCRIPTIONS = {
     SUCCESS: "Success",
     SERVER_ERROR: "Server error",
+    AUTHENTICATION_REQUIRED: "Authentication required",
     NOT_AUTHORIZED: "User is not authorized to perform this action",
     INVALID_REQUEST: "Invalid request",
     VALIDATION_FAILED: "Validation failed",
@@ -127,15 +129,20 @@ def basic_auth_user(request: HttpRequest) -> User | None:
 
 
 def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Basic auth (401 with an empty body when it fails), the provider's rate limit, and
-    every failure answered as a <reportResponse> with its CyberTipline code."""
+    """Basic auth (401 with an empty body when the username or password is missing or
+    wrong; 2000 when another scheme is used), the provider's rate limit, and every failure
+    answered as a <reportResponse> with its CyberTipline code."""
 
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = basic_auth_user(request)
         if user is None:
-            response = HttpResponse(status=401)
+            scheme = request.headers.get("Authorization", "").partition(" ")[0]
+            if scheme and scheme.lower() != "basic":
+                response = report_response(AUTHENTICATION_REQUIRED, "use HTTP Basic", 401)
+            else:
+                response = HttpResponse(status=401)
             response["WWW-Authenticate"] = 'Basic realm="ESP Web Services"'
             return response
         provider = Provider.objects.filter(user=user, is_active=True).first()

@@ -7,7 +7,7 @@ from typing import Any
 
 import filetype
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler
 
 SNIFF_BYTES = 262  # what filetype needs to recognise every format it knows
 
@@ -30,9 +30,9 @@ class UploadDigest:
         return family if family in {"image", "video"} else "other"
 
 
-class UploadTooLarge(StopUpload):
-    def __init__(self) -> None:
-        super().__init__(connection_reset=False)
+class UploadTooLarge(Exception):
+    """Raised out of the multipart parser, so the view answers 413 instead of seeing a
+    request with the file silently missing."""
 
 
 class HashingUploadHandler(FileUploadHandler):
