@@ -24,4 +24,4 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production \
 RUN useradd --system --uid 10001 tipline
 USER tipline
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

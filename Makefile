@@ -2,6 +2,7 @@
 #            DATABASE_URL / REDIS_URL are set; with REDIS_URL a Celery worker runs too)
 # make test  set up and run the whole test suite
 # make lint  ruff, mypy and Django's deployment checks
+# make bench the benchmarks against this machine's PostgreSQL and Redis (bench/RESULTS.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ include .env
 export
 endif
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -47,6 +48,9 @@ lint: install
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 		DJANGO_SECRET_KEY=lint-only-$$(printf '%064d' 0) DJANGO_ALLOWED_HOSTS=tipline.example.com \
 		$(PY) manage.py check --deploy --fail-level WARNING
+
+bench: install
+	$(PY) -m bench
 
 format: install
 	$(PY) -m ruff format .

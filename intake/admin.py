@@ -1,6 +1,9 @@
+import json
+
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from intake.models import ApiToken, IpCaptureEvent, Provider, Report, ReportedFile
 from routing.models import Referral
@@ -19,12 +22,12 @@ class ReadOnlyInline(admin.TabularInline):
 
 class IpCaptureEventInline(ReadOnlyInline):
     model = IpCaptureEvent
-    fields = ["ip_address", "event_name", "date_time", "possible_proxy", "port"]
+    fields = ["role", "ip_address", "event_name", "date_time", "possible_proxy", "port"]
 
 
 class ReportedFileInline(ReadOnlyInline):
     model = ReportedFile
-    fields = ["file_id", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
+    fields = ["file_id", "source", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
 
 
 class ReferralInline(ReadOnlyInline):
@@ -60,7 +63,15 @@ class ReportAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
-        return [field.name for field in Report._meta.fields]
+        return [field.name for field in Report._meta.fields if field.name != "document"] + [
+            "submitted_report"
+        ]
+
+    @admin.display(description="Report as submitted")
+    def submitted_report(self, report: Report) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(report.document, indent=2, ensure_ascii=False)
+        )
 
 
 @admin.register(Provider)

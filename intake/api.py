@@ -26,6 +26,7 @@ from intake.documents import (
     FileMetadataSerializer,
     ReportSerializer,
     StrictSerializer,
+    validated_document,
 )
 from intake.examples import EXAMPLE_FILE, EXAMPLE_REPORT
 from intake.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -143,9 +144,8 @@ class ReportOpenApi(ProviderApi):
         provider = request_provider(request)
 
         def create() -> Response:
-            serializer = ReportSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            report = report_open(document=serializer.data, provider=provider)
+            document = validated_document(ReportSerializer, request.data)
+            report = report_open(document=document, provider=provider)
             return Response(ReportStatusSerializer(report).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, provider, create)
@@ -170,20 +170,18 @@ class ReportFileAddApi(ProviderApi):
 
         def create() -> Response:
             report = report_get_for_provider(provider=provider, report_id=report_id)
-            serializer = FileMetadataSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            file = report_file_add(report=report, details=serializer.data)
+            details = validated_document(FileMetadataSerializer, request.data)
+            file = report_file_add(report=report, details=details)
             return Response(FileStatusSerializer(file).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, provider, create)
 
 
 class ReportFinishApi(ProviderApi):
-    class ReportFinishedSerializer(ReportStatusSerializer):
-        fileIds = serializers.SerializerMethodField()
-
-        def get_fileIds(self, report: Report) -> list[str]:
-            return list(report.files.order_by("pk").values_list("file_id", flat=True))
+    class ReportFinishedSerializer(serializers.Serializer):
+        reportId = serializers.IntegerField()
+        status = serializers.CharField()
+        fileIds = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
         operation_id="report_finish",
@@ -192,9 +190,9 @@ class ReportFinishApi(ProviderApi):
         summary="Finish a report: no more changes, and it goes to review",
     )
     def post(self, request: Request, report_id: int) -> Response:
-        report = report_get_for_provider(provider=request_provider(request), report_id=report_id)
-        report = report_finish(report=report)
-        return Response(self.ReportFinishedSerializer(report).data)
+        file_ids = report_finish(report_id=report_id, provider=request_provider(request))
+        finished = {"reportId": report_id, "status": Report.Status.FINISHED, "fileIds": file_ids}
+        return Response(self.ReportFinishedSerializer(finished).data)
 
 
 class ReportRetractApi(ProviderApi):
@@ -291,14 +289,14 @@ class ReportBulkApi(ProviderApi):
             results: list[dict[str, Any]] = []
             valid: list[tuple[int, Any, Any]] = []
             for index, item in enumerate(envelope.validated_data["reports"]):
-                serializer = BulkReportSerializer(data=item)
-                if serializer.is_valid():
-                    document = dict(serializer.data)
-                    files = document.pop("files", [])
-                    valid.append((index, document, files))
-                    results.append({})
-                else:
-                    results.append({"errors": flatten_field_errors(serializer.errors)})
+                try:
+                    document = validated_document(BulkReportSerializer, item)
+                except serializers.ValidationError as error:
+                    results.append({"errors": flatten_field_errors(error.detail)})
+                    continue
+                files = document.pop("files", [])
+                valid.append((index, document, files))
+                results.append({})
             reports = reports_submit_bulk(
                 provider=provider, items=[(document, files) for _, document, files in valid]
             )

@@ -1,10 +1,24 @@
-import hashlib
+"""Who is calling: API tokens (``Authorization: Token <token>``) and HTTP Basic for the
+XML interface. A successful check is remembered in this process for a short while, so
+that a busy provider does not pay a database lookup (or a slow password hash) on every
+request; revoking a token or deactivating an account takes effect within that time."""
 
-from django.contrib.auth.models import AbstractBaseUser
+import base64
+import binascii
+import hashlib
+import time
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from intake.models import ApiToken
+
+REMEMBER_SECONDS = 30
+REMEMBER_AT_MOST = 10_000
+_remembered: dict[str, tuple[User, float]] = {}
 
 
 def token_hash(token: str) -> str:
@@ -13,12 +27,63 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def remembered(key: str) -> User | None:
+    entry = _remembered.get(key)
+    if entry is None or entry[1] < time.monotonic():
+        return None
+    return entry[0]
+
+
+def remember(key: str, user: User) -> User:
+    if len(_remembered) >= REMEMBER_AT_MOST:
+        _remembered.clear()
+    _remembered[key] = (user, time.monotonic() + REMEMBER_SECONDS)
+    return user
+
+
+def forget_remembered_logins() -> None:
+    _remembered.clear()
+
+
+def user_for_token(token: str) -> User | None:
+    key = token_hash(token)
+    user = remembered(key)
+    if user is None:
+        api_token = (
+            ApiToken.objects.select_related("user__provider")
+            .filter(key_hash=key, user__is_active=True)
+            .first()
+        )
+        if api_token is None:
+            return None
+        user = remember(key, api_token.user)
+    return user
+
+
+def user_for_basic_auth(request: HttpRequest) -> User | None:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    key = "basic:" + hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    user = remembered(key)
+    if user is None:
+        found = authenticate(request, username=username, password=password)
+        if not isinstance(found, User):
+            return None
+        user = remember(key, User.objects.select_related("provider").get(pk=found.pk))
+    return user
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Token <token>``, looked up by its hash."""
 
     keyword = "Token"
 
-    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -28,12 +93,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
-        api_token = (
-            ApiToken.objects.select_related("user").filter(key_hash=token_hash(token)).first()
-        )
-        if api_token is None or not api_token.user.is_active:
+        user = user_for_token(token)
+        if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return api_token.user, api_token
+        return user, None
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

@@ -3,6 +3,7 @@ validate them, a reader that turns XML into the same JSON shape, a writer back t
 schema order, and the XSD the XML interface validates against."""
 
 import re
+import threading
 from functools import cache
 from typing import Any
 from xml.etree.ElementTree import Element as XmlElement
@@ -32,11 +33,21 @@ class DocumentError(ValueError):
 # Serializers ---------------------------------------------------------------------------
 
 
+def as_list(data: Any) -> Any:
+    """A repeatable element given once, without a list, is a list of one."""
+    return [data] if isinstance(data, dict | str | int | float | bool) else data
+
+
 class OneOrManyListSerializer(serializers.ListSerializer):
-    """A repeatable element: a list, or a single object read as a list of one."""
+    """A repeatable element: a list, or a single value read as a list of one."""
 
     def to_internal_value(self, data: Any) -> Any:
-        return super().to_internal_value([data] if isinstance(data, dict) else data)
+        return super().to_internal_value(as_list(data))
+
+
+class OneOrManyListField(serializers.ListField):
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(as_list(data))
 
 
 class StrictSerializer(serializers.Serializer):
@@ -181,7 +192,7 @@ def element_field(element: Element, *, parent: Complex) -> serializers.Field:
             return nested(many=True, required=element.required, max_length=MAX_REPEATS)  # type: ignore[call-arg]
         return nested(required=required)
     if element.many:
-        return serializers.ListField(
+        return OneOrManyListField(
             child=leaf_field(type_, required=True),
             required=element.required,
             max_length=MAX_REPEATS,
@@ -462,3 +473,20 @@ class BulkReportSerializer(ReportSerializer):
     """One item of a bulk submission: a report and the files it carries."""
 
     files = FileMetadataSerializer(many=True, required=False, max_length=MAX_REPEATS)  # type: ignore[call-arg]
+
+
+_serializers = threading.local()
+
+
+def validated_document(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """``data`` checked against the schema and returned in its canonical JSON form, or
+    ``serializers.ValidationError`` naming each bad field.
+
+    Each thread keeps one instance of each document serializer: building the schema's
+    nested fields anew for every document costs more than validating it, and validation
+    keeps no state on the instance."""
+    cached = _serializers.__dict__.setdefault("instances", {})
+    serializer = cached.get(serializer_class)
+    if serializer is None:
+        serializer = cached[serializer_class] = serializer_class()
+    return serializer.to_representation(serializer.run_validation(data))

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from intake import schema
-from intake.documents import serializer_for
+from intake.documents import serializer_for, validated_document
 from intake.models import IncidentType
 from intake.validators import validate_no_media, validate_not_in_future
 from routing.selectors import country_choices
@@ -68,6 +68,4 @@ class PublicReportForm(forms.Form):
             ]
         if data["description"]:
             document["additionalInfo"] = data["description"]
-        serializer = serializer_for(schema.REPORT)(data=document)
-        serializer.is_valid(raise_exception=True)
-        return serializer.data
+        return validated_document(serializer_for(schema.REPORT), document)

@@ -3,18 +3,12 @@ CyberTipline client pointed at this server works unchanged. HTTP Basic with the
 provider's username and password; answers are <reportResponse> or <reportDoneResponse>
 with the CyberTipline's response codes."""
 
-import base64
-import binascii
-import hashlib
 import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from xml.etree.ElementTree import SubElement
 
-from django.contrib.auth import authenticate
-from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,12 +17,14 @@ from rest_framework import serializers
 
 from config.errors import ApplicationError, flatten_field_errors
 from intake import schema
+from intake.authentication import user_for_basic_auth
 from intake.documents import (
     DocumentError,
     FileDetailsSerializer,
     ReportSerializer,
     document_from_xml,
     report_xsd,
+    validated_document,
 )
 from intake.models import Provider, Report
 from intake.ratelimit import provider_rate_limit_wait
@@ -78,9 +74,6 @@ DESCRIPTIONS = {
     ALREADY_RETRACTED: "Report already retracted",
     ALREADY_FINISHED: "Report already finished",
 }
-# Basic auth checks a slow password hash; a verified pair is remembered this long.
-VERIFIED_LOGIN_SECONDS = 300
-_verified_logins: dict[str, tuple[int, float]] = {}
 
 
 class IspwsError(Exception):
@@ -108,26 +101,6 @@ def report_response(
     return xml_response("reportResponse", body, http_status)
 
 
-def basic_auth_user(request: HttpRequest) -> User | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    fingerprint = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-    remembered = _verified_logins.get(fingerprint)
-    if remembered and remembered[1] > time.monotonic():
-        return User.objects.filter(pk=remembered[0], is_active=True).first()
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        return None
-    _verified_logins[fingerprint] = (user.pk, time.monotonic() + VERIFIED_LOGIN_SECONDS)
-    return user
-
-
 def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Basic auth (401 with an empty body when the username or password is missing or
     wrong; 2000 when another scheme is used), the provider's rate limit, and every failure
@@ -136,7 +109,7 @@ def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = basic_auth_user(request)
+        user = user_for_basic_auth(request)
         if user is None:
             scheme = request.headers.get("Authorization", "").partition(" ")[0]
             if scheme and scheme.lower() != "basic":
@@ -145,8 +118,8 @@ def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 response = HttpResponse(status=401)
             response["WWW-Authenticate"] = 'Basic realm="ESP Web Services"'
             return response
-        provider = Provider.objects.filter(user=user, is_active=True).first()
-        if provider is None:
+        provider = getattr(user, "provider", None)
+        if not isinstance(provider, Provider) or not provider.is_active:
             return report_response(NOT_AUTHORIZED, http_status=403)
         wait = provider_rate_limit_wait(provider_id=provider.pk)
         if wait is not None:
@@ -184,22 +157,30 @@ def xml_document(request: HttpRequest, complex_type: schema.Complex, root: str) 
         raise IspwsError(VALIDATION_FAILED, f"{error.path}: {error.message}") from None
 
 
-def validated(serializer: serializers.Serializer, root: str) -> dict[str, Any]:
-    if serializer.is_valid():
-        return serializer.data
-    errors = flatten_field_errors(serializer.errors)
+def validated(
+    serializer_class: type[serializers.Serializer], data: Any, root: str
+) -> dict[str, Any]:
+    try:
+        return validated_document(serializer_class, data)
+    except serializers.ValidationError as error:
+        errors = flatten_field_errors(error.detail)
     detail = "; ".join(
         f"{root}/{path.replace('.', '/')}: {' '.join(reasons)}" for path, reasons in errors.items()
     )
-    raise IspwsError(VALIDATION_FAILED, detail)
+    raise IspwsError(VALIDATION_FAILED, detail) from None
 
 
-def form_report(request: HttpRequest, provider: Provider) -> Report:
-    """The provider's report named by the form field ``id`` (urlencoded or multipart)."""
+def form_report_id(request: HttpRequest) -> int:
+    """The report id in the form field ``id`` (urlencoded or multipart)."""
     report_id = request.POST.get("id", "").strip()
     if not report_id.isdigit():
         raise IspwsError(INVALID_REQUEST, "the form field id must be a report id")
-    return report_get_for_provider(provider=provider, report_id=int(report_id))
+    return int(report_id)
+
+
+def form_report(request: HttpRequest, provider: Provider) -> Report:
+    """The provider's report named by the form field ``id``."""
+    return report_get_for_provider(provider=provider, report_id=form_report_id(request))
 
 
 @require_GET
@@ -220,9 +201,7 @@ def xsd(request: HttpRequest, provider: Provider) -> HttpResponse:
 @require_POST
 @ispws_view
 def submit(request: HttpRequest, provider: Provider) -> HttpResponse:
-    document = validated(
-        ReportSerializer(data=xml_document(request, schema.REPORT, "report")), "report"
-    )
+    document = validated(ReportSerializer, xml_document(request, schema.REPORT, "report"), "report")
     report = report_open(document=document, provider=provider)
     return report_response(reportId=report.pk)
 
@@ -244,7 +223,8 @@ def upload(request: HttpRequest, provider: Provider) -> HttpResponse:
 @ispws_view
 def fileinfo(request: HttpRequest, provider: Provider) -> HttpResponse:
     document = validated(
-        FileDetailsSerializer(data=xml_document(request, schema.FILE_DETAILS, "fileDetails")),
+        FileDetailsSerializer,
+        xml_document(request, schema.FILE_DETAILS, "fileDetails"),
         "fileDetails",
     )
     report = report_get_for_provider(provider=provider, report_id=document["reportId"])
@@ -256,9 +236,9 @@ def fileinfo(request: HttpRequest, provider: Provider) -> HttpResponse:
 @require_POST
 @ispws_view
 def finish(request: HttpRequest, provider: Provider) -> HttpResponse:
-    report = report_finish(report=form_report(request, provider))
-    file_ids = report.files.order_by("pk").values_list("file_id", flat=True)
-    root = element("reportDoneResponse", {"responseCode": SUCCESS, "reportId": report.pk})
+    report_id = form_report_id(request)
+    file_ids = report_finish(report_id=report_id, provider=provider)
+    root = element("reportDoneResponse", {"responseCode": SUCCESS, "reportId": report_id})
     files = SubElement(root, "files")
     for file_id in file_ids:
         SubElement(files, "fileId").text = file_id

@@ -8,16 +8,18 @@ from config.errors import ApplicationError
 from intake.models import Provider, Report
 
 
-def report_get_for_provider(*, provider: Provider, report_id: int) -> Report:
-    """The provider's own report. Another provider's report is answered exactly like
-    one that does not exist."""
+def report_not_found() -> ApplicationError:
+    return ApplicationError(
+        "Report does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
+    )
+
+
+def report_get_for_provider(*, provider: Provider | None, report_id: int) -> Report:
+    """The provider's own report (a member of the public's, when ``provider`` is None).
+    Another provider's report is answered exactly like one that does not exist."""
     report = Report.objects.filter(pk=report_id, provider=provider).first()
     if report is None:
-        raise ApplicationError(
-            "Report does not exist.",
-            code="not_found",
-            http_status=status.HTTP_404_NOT_FOUND,
-        )
+        raise report_not_found()
     return report
 
 

@@ -20,8 +20,9 @@ from rest_framework import status
 from config.errors import ApplicationError
 from intake.authentication import token_hash
 from intake.models import ApiToken, IdempotencyKey, IpCaptureEvent, Provider, Report, ReportedFile
+from intake.selectors import report_get_for_provider
 from intake.uploads import UploadDigest
-from routing.tasks import route_report
+from routing.tasks import enqueue_routing
 
 # An unfinished report expires 24 hours after it was opened or 1 hour after its last
 # change, whichever is later, as the CyberTipline's do.
@@ -198,17 +199,23 @@ def touch(report: Report) -> None:
     report.save(update_fields=["updated_at"])
 
 
-@transaction.atomic
-def report_finish(*, report: Report) -> Report:
-    """Close an open report to changes and enqueue its routing once the transaction
-    commits. Finishing a finished or retracted report is refused."""
-    report = report_lock(report)
+def report_finish(*, report_id: int, provider: Provider | None) -> list[str]:
+    """Close the provider's open report to changes, enqueue its routing once that is
+    committed, and return the ids of its files. Finishing a report that is not open is
+    refused; another provider's report is answered as one that does not exist."""
     now = timezone.now()
-    report.status = Report.Status.FINISHED
-    report.finished_at = report.updated_at = now
-    report.save(update_fields=["status", "finished_at", "updated_at"])
-    transaction.on_commit(lambda: route_reports_later([report.pk]))
-    return report
+    # One conditional update claims the report: no read, no lock held across round trips.
+    claimed = Report.objects.filter(
+        pk=report_id, provider=provider, status=Report.Status.OPEN
+    ).update(status=Report.Status.FINISHED, finished_at=now, updated_at=now)
+    if not claimed:
+        refuse_unless_open(report_get_for_provider(provider=provider, report_id=report_id))
+    transaction.on_commit(lambda: enqueue_routing([report_id]))
+    return list(
+        ReportedFile.objects.filter(report_id=report_id)
+        .order_by("pk")
+        .values_list("file_id", flat=True)
+    )
 
 
 @transaction.atomic
@@ -225,7 +232,10 @@ def report_retract(*, report: Report) -> Report:
 @transaction.atomic
 def report_submit_public(*, document: Mapping[str, Any]) -> Report:
     """Open and finish a member of the public's report in one step."""
-    return report_finish(report=report_open(document=document))
+    report = report_open(document=document)
+    report_finish(report_id=report.pk, provider=None)
+    report.refresh_from_db()
+    return report
 
 
 def reports_expire() -> int:
@@ -384,10 +394,5 @@ def reports_submit_bulk(
     )
     IpCaptureEvent.objects.bulk_create(events)
     report_ids = [report.pk for report in reports]
-    transaction.on_commit(lambda: route_reports_later(report_ids))
+    transaction.on_commit(lambda: enqueue_routing(report_ids))
     return reports
-
-
-def route_reports_later(report_ids: Sequence[int]) -> None:
-    for report_id in report_ids:
-        route_report.delay(report_id)

@@ -21,10 +21,37 @@ def route_report(report_id: int) -> None:
     report_route(report_id=report_id)
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=10,
+)
+def route_reports(report_ids: list[int]) -> None:
+    """A batch of reports submitted together (a bulk submission): one message instead of
+    hundreds. Routing is idempotent, so a retry of the whole batch is safe."""
+    for report_id in report_ids:
+        report_route(report_id=report_id)
+
+
+ROUTING_BATCH_SIZE = 100
+
+
+def enqueue_routing(report_ids: list[int]) -> None:
+    """Send the routing messages for ``report_ids``: one per report, or batches of
+    ROUTING_BATCH_SIZE for many."""
+    if len(report_ids) == 1:
+        route_report.delay(report_ids[0])
+        return
+    for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
+        route_reports.delay(report_ids[start : start + ROUTING_BATCH_SIZE])
+
+
 @shared_task
 def enqueue_unrouted_reports() -> int:
     """The outbox sweep: route again every finished report that has no referral yet."""
     report_ids = unrouted_report_ids()
-    for report_id in report_ids:
-        route_report.delay(report_id)
+    enqueue_routing(report_ids)
     return len(report_ids)

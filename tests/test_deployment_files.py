@@ -84,9 +84,10 @@ def test_web_migrates_loads_reference_data_and_serves_the_wsgi_app(compose: dict
     script = command_words(compose["services"]["web"])[-1]
     assert "manage.py migrate" in script
     assert "manage.py load_reference_data" in script
-    assert "gunicorn config.wsgi:application" in script
+    assert "gunicorn -c config/gunicorn.py config.wsgi:application" in script
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
-    assert '"gunicorn", "config.wsgi:application"' in dockerfile
+    assert '"gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"' in dockerfile
+    assert (PROJECT_ROOT / "config" / "gunicorn.py").is_file()
     for package in ("config", "intake", "routing", "templates"):
         assert f"COPY {package} ./{package}" in dockerfile
 

@@ -164,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "routing.tasks.route_report": {"queue": "routing"},
+    "routing.tasks.route_reports": {"queue": "routing"},
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
 }

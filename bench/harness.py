@@ -1,0 +1,192 @@
+"""What every benchmark needs: a throwaway PostgreSQL database and Redis key prefix, the
+app served by gunicorn as in production, and a time-bounded load loop."""
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    port: int
+    provider: dict[str, str]
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+
+def machine_description() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    with psycopg.connect(
+        os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    ) as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    redis_version = redis.Redis.from_url(redis_url()).info()["redis_version"]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_kb // 1024 // 1024} GiB; Python {sys.version.split()[0]}, "
+        f"PostgreSQL {postgres}, Redis {redis_version}; web, PostgreSQL, Redis and load generator on one machine"
+    )
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def healthy(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def stack(*, port: int = 8765) -> Iterator[Stack]:
+    """A fresh database, migrated and loaded, served by gunicorn with production settings."""
+    admin_url = os.environ.get(
+        "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"tipline_bench_{os.getpid()}"
+    parts = urlsplit(admin_url)
+    database_url = urlunsplit(parts._replace(path=f"/{name}"))
+    prefix = f"bench-{os.getpid()}:"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url(),
+        "CELERY_KEY_PREFIX": prefix,
+        "PROVIDER_RATE_LIMIT_PER_MINUTE": "0",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    server = None
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [PYTHON, "manage.py", "load_reference_data"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        provider = json.loads(
+            subprocess.run(
+                [PYTHON, "manage.py", "create_provider", "Bench Provider"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE bench_row (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
+        server = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: healthy(port), 60, "gunicorn")
+        yield Stack(env=env, port=port, provider=provider)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url())
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+
+
+def run_load(
+    stack: Stack,
+    unit: Callable[[http.client.HTTPConnection], int],
+    *,
+    seconds: float,
+    concurrency: int,
+) -> float:
+    """Call ``unit`` (which returns how many items it completed) from ``concurrency`` threads
+    for ``seconds``; return items per second. Any failed request aborts the run."""
+    done = [0] * concurrency
+    errors: list[BaseException] = []
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        connection = stack.connection()
+        try:
+            while time.monotonic() < deadline:
+                done[index] += unit(connection)
+        except BaseException as error:
+            errors.append(error)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    if errors:
+        raise errors[0]
+    return sum(done) / elapsed
+
+
+def call(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    expect: int,
+) -> bytes:
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    if response.status != expect:
+        raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+    return data

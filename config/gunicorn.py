@@ -1,0 +1,17 @@
+"""Gunicorn, as production runs it: `gunicorn -c config/gunicorn.py config.wsgi:application`.
+Threads keep connections alive and overlap database and Redis round trips."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = 5
+timeout = 60
+graceful_timeout = 30
+max_requests = 10_000
+max_requests_jitter = 1_000
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
