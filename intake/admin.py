@@ -53,6 +53,7 @@ class ReportAdmin(admin.ModelAdmin):
     ordering = ["-received_at"]
     list_select_related = ["provider"]
     show_full_result_count = False
+    exclude = ["document"]  # shown read-only, laid out, as submitted_report
     inlines = [IpCaptureEventInline, ReportedFileInline, ReferralInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from intake import api, ispws, views
 
@@ -21,7 +21,7 @@ api_urlpatterns = [
 
 schema_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="api-docs:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-docs:schema"), name="docs"),
 ]
 
 ispws_urlpatterns = [

@@ -67,3 +67,16 @@ def test_admin_requires_a_staff_login(client: Client) -> None:
 
     assert page.status_code == 302
     assert page["Location"].startswith("/admin/login/")
+
+
+def test_the_submitted_report_is_shown_but_cannot_be_edited(
+    staff_client: Client, routed_report: Report
+) -> None:
+    Report.objects.filter(pk=routed_report.pk).update(
+        document={"additionalInfo": "Synthetic details."}
+    )
+    page = staff_client.get(f"/admin/intake/report/{routed_report.pk}/change/")
+
+    html = page.content.decode()
+    assert "Synthetic details." in html
+    assert 'name="document"' not in html

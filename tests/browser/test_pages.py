@@ -80,3 +80,18 @@ def test_staff_sign_in_and_see_reports_and_referrals(
     page.goto(f"{live_server.url}/admin/intake/report/{number}/change/")
     assert "Brazil national police (simulated)" in page.locator("body").inner_text()
     screenshot(page, "admin-report")
+
+
+def test_the_api_docs_render_from_this_server_alone(live_server: Any, page: Any) -> None:
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
+    )
+    page.goto(f"{live_server.url}/api/docs/")
+    page.get_by_text("Open a report").first.wait_for(timeout=20_000)
+
+    assert outside == []
+    screenshot(page, "api-docs")
