@@ -95,8 +95,12 @@ class Report(models.Model):
 
     # ISO 3166-1 alpha-2 the report itself states (reporter's or provider's word), or "".
     stated_country = models.CharField(max_length=2, blank=True)
-    # ISO 3166-1 alpha-2 the report resolved to when it was routed, or "" for unknown.
+    # ISO 3166-1 alpha-2 the report resolved to when it was routed, or "" for unknown, with
+    # the confidence, U.S. state and evidence (routing/location.py).
     resolved_country = models.CharField(max_length=2, blank=True)
+    country_confidence = models.CharField(max_length=6, blank=True)
+    us_state = models.CharField(max_length=2, blank=True)
+    location = models.JSONField(default=dict, blank=True)
 
     received_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

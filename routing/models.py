@@ -100,3 +100,14 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.report_id} -> {self.agency.code}"
+
+
+class AnonymizerNetwork(models.Model):
+    """An address or network of an anonymizing service: IP evidence from it weighs little."""
+
+    network = models.CharField(max_length=49, unique=True)  # canonical CIDR, e.g. 192.0.2.7/32
+    source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.network

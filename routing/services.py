@@ -1,6 +1,8 @@
 """Writes for routing."""
 
 import csv
+import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -10,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.models import Report
-from routing.location import country_for_report
-from routing.models import Agency, Channel, Country, Referral, RoutingRule
+from routing.anonymizers import forget_loaded_anonymizers
+from routing.location import LOW, IpSighting, Location, locate
+from routing.models import Agency, AnonymizerNetwork, Channel, Country, Referral, RoutingRule
 from routing.selectors import agency_for_country
 
 REFERENCE_COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"
@@ -43,8 +46,10 @@ def report_route(*, report_id: int) -> Referral | None:
         if report.routed_at is not None:
             return report.referrals.order_by("created_at").first()
 
-        country_code = country_for_report(report)
-        agency = agency_for_country(country_code=country_code)
+        location = report_location(report)
+        # A country known only with low confidence goes to analysts, like an unknown one.
+        routed_country = location.country if location.confidence != LOW else ""
+        agency = agency_for_country(country_code=routed_country)
         now = timezone.now()
         # Every agency receives through its queue in the database: the referral row is
         # the delivery.
@@ -57,10 +62,78 @@ def report_route(*, report_id: int) -> Referral | None:
                 "delivered_at": now,
             },
         )
-        report.resolved_country = country_code
+        report.resolved_country = location.country
+        report.country_confidence = location.confidence
+        report.us_state = location.state
+        report.location = location.as_json()
         report.routed_at = now
-        report.save(update_fields=["resolved_country", "routed_at", "updated_at"])
+        report.save(
+            update_fields=[
+                "resolved_country",
+                "country_confidence",
+                "us_state",
+                "location",
+                "routed_at",
+                "updated_at",
+            ]
+        )
         return referral
+
+
+def report_location(report: Report) -> Location:
+    """Where the report resolves, from its document and every IP capture event."""
+    sightings = [
+        IpSighting(
+            ip_address=event.ip_address,
+            source=f"ipCaptureEvent ({event.get_role_display().lower()})",
+            possible_proxy=event.possible_proxy,
+        )
+        for event in report.ip_capture_events.order_by("pk")
+    ]
+    return locate(
+        document=report.document,
+        ip_sightings=sightings,
+        from_public=report.source == Report.Source.PUBLIC,
+    )
+
+
+@dataclass(frozen=True)
+class AnonymizerImport:
+    added: int
+    already_known: int
+    errors: list[tuple[int, str]]
+
+
+def anonymizers_import(*, lines: Iterable[str], source: str) -> AnonymizerImport:
+    """Add each address or CIDR (one a line; blank lines and # comments skipped) to the
+    anonymizer list. Bad lines are reported by number and skipped; the rest are added.
+    Safe to run again: known networks are left as they are."""
+    networks: dict[str, None] = {}
+    errors: list[tuple[int, str]] = []
+    for number, raw in enumerate(lines, start=1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            networks[str(ipaddress.ip_network(text, strict=False))] = None
+        except ValueError:
+            errors.append((number, f"{text!r} is not an IP address or network"))
+    known = set(
+        AnonymizerNetwork.objects.filter(network__in=networks).values_list("network", flat=True)
+    )
+    AnonymizerNetwork.objects.bulk_create(
+        [
+            AnonymizerNetwork(network=network, source=source)
+            for network in networks
+            if network not in known
+        ],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    forget_loaded_anonymizers()
+    return AnonymizerImport(
+        added=len(networks) - len(known), already_known=len(known), errors=errors
+    )
 
 
 def unrouted_report_ids(*, older_than: timedelta | None = None) -> list[int]:

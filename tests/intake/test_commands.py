@@ -59,6 +59,11 @@ def test_report_show_prints_the_triage_record(reference_data: None) -> None:
     assert record["status"] == "finished"
     assert record["incidentType"] == report.incident_type
     assert record["country"] == "AF"
+    assert record["countryConfidence"] == "high"
+    assert record["state"] is None
+    assert [
+        (item["value"], item["country"], item["weight"]) for item in record["locationEvidence"]
+    ] == [(IP_BY_COUNTRY["AF"], "AF", 1.0)]
     assert [
         {key: referral[key] for key in ("agency", "country", "channel", "status")}
         for referral in record["referrals"]

@@ -17,7 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def finished_report(*ips: str, stated_country: str = "") -> Report:
-    report = ReportFactory.create(finished=True, stated_country=stated_country)
+    """A finished provider-style report with these IPs and, optionally, the provider's
+    estimate of the reported person's country."""
+    document = (
+        {"personOrUserReported": [{"estimatedLocation": {"countryCode": stated_country}}]}
+        if stated_country
+        else {}
+    )
+    report = ReportFactory.create(finished=True, document=document, stated_country=stated_country)
     for ip in ips:
         IpCaptureEventFactory.create(report=report, ip_address=ip)
     return report
@@ -55,6 +62,23 @@ def test_the_country_most_ips_resolve_to_wins(reference_data: None) -> None:
 
     assert referral is not None
     assert referral.agency.code == "direct-de"
+    report.refresh_from_db()
+    assert report.country_confidence == "medium"
+    assert report.location["candidates"] == [{"country": "GB", "weight": 1.0}]
+
+
+def test_evenly_conflicting_evidence_goes_to_analysts_with_both_candidates(
+    reference_data: None,
+) -> None:
+    report = finished_report(IP_BY_COUNTRY["GB"], IP_BY_COUNTRY["DE"])
+
+    referral = report_route(report_id=report.pk)
+
+    assert referral is not None
+    assert referral.agency.code == Agency.ANALYST_QUEUE_CODE
+    report.refresh_from_db()
+    assert (report.resolved_country, report.country_confidence) == ("GB", "low")
+    assert report.location["candidates"] == [{"country": "DE", "weight": 1.0}]
 
 
 def test_private_and_documentation_addresses_are_ignored_for_the_stated_country(
