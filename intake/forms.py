@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from intake import schema
 from intake.documents import serializer_for, validated_document
 from intake.models import IncidentType
+from intake.priority import PUBLIC_DANGER_NOW
 from intake.validators import validate_no_media, validate_not_in_future
 from routing.selectors import country_choices
 
@@ -19,6 +20,11 @@ class PublicReportForm(forms.Form):
         label=_("When did it happen? An approximate date and time is fine."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         validators=[validate_not_in_future],
+    )
+    child_in_danger_now = forms.BooleanField(
+        label=_("Is a child in danger right now?"),
+        required=False,
+        help_text=_("If so, also call your local emergency number now."),
     )
     description = forms.CharField(
         label=_("Tell us what you saw. Do not paste or attach any images."),
@@ -55,11 +61,14 @@ class PublicReportForm(forms.Form):
             reporting_person["phone"] = [{"value": data["reporter_phone"]}]
         if data["country"]:
             reporting_person["address"] = [{"country": data["country"]}]
+        summary: dict[str, Any] = {
+            "incidentType": data["incident_type"],
+            "incidentDateTime": data["incident_datetime"].isoformat(),
+        }
+        if data["child_in_danger_now"]:
+            summary["escalateToHighPriority"] = PUBLIC_DANGER_NOW
         document: dict[str, Any] = {
-            "incidentSummary": {
-                "incidentType": data["incident_type"],
-                "incidentDateTime": data["incident_datetime"].isoformat(),
-            },
+            "incidentSummary": summary,
             "reporter": {"reportingPerson": reporting_person},
         }
         if data["suspect_ip_address"]:

@@ -102,6 +102,25 @@ class Report(models.Model):
     us_state = models.CharField(max_length=2, blank=True)
     location = models.JSONField(default=dict, blank=True)
 
+    class ContentStatus(models.TextChoices):
+        NO_FILES = "no_files", "No files"
+        KNOWN_ONLY = "known_only", "Known content only"
+        CONTAINS_NEW = "contains_new", "Contains new content"
+
+    content_status = models.CharField(max_length=12, choices=ContentStatus.choices, blank=True)
+
+    class Priority(models.TextChoices):
+        IMMINENT = "1", "1: a child may be in imminent danger"
+        HIGH = "2", "2: new content, hands-on abuse, enticement or trafficking"
+        NORMAL = "3", "3: known content being distributed"
+        INFORMATIONAL = "I", "I: informational (known viral content, bundles)"
+
+    priority = models.CharField(max_length=1, choices=Priority.choices, blank=True)
+    priority_reasons = models.JSONField(default=list, blank=True)
+    bundle = models.ForeignKey(
+        "Bundle", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+
     received_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -183,6 +202,64 @@ class IpCaptureEvent(models.Model):
         return self.ip_address
 
 
+class KnownHash(models.Model):
+    """An entry of the known-hash list: a hash of material already identified, so that it
+    is recognised automatically and analysts are not shown it again."""
+
+    class HashType(models.TextChoices):
+        MD5 = "md5", "MD5"
+        SHA1 = "sha1", "SHA-1"
+        SHA256 = "sha256", "SHA-256"
+        PDQ = "pdq", "PDQ"
+
+    hash_type = models.CharField(max_length=6, choices=HashType.choices)
+    value = models.CharField(max_length=64)  # lowercase hex
+    label = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Also the index of exact matching: (hash_type, value) lookups.
+            models.UniqueConstraint(fields=["hash_type", "value"], name="knownhash_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hash_type}:{self.value}"
+
+
+class HashSighting(models.Model):
+    """How often a file (by its strongest hash) has been reported, for first-seen counts
+    and unique-file figures."""
+
+    file_hash = models.CharField(max_length=71, unique=True)  # e.g. "sha256:ab12…"
+    times_seen = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_hash} x{self.times_seen}"
+
+
+class Bundle(models.Model):
+    """Reports of one viral or much-reported content item, resolving to one country, on one
+    day: handled once instead of thousands of times."""
+
+    content_key = models.CharField(max_length=71)  # the item's hash, e.g. "md5:…"
+    country = models.CharField(max_length=2, blank=True)
+    day = models.DateField()
+    report_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_key", "country", "day"], name="bundle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bundle {self.pk}: {self.content_key} {self.country or '??'} {self.day}"
+
+
 class ReportedFile(models.Model):
     """One reported file, by its hashes and descriptors. Its bytes are never stored: an
     uploaded file is hashed as it streams in (intake/uploads.py) and dropped."""
@@ -206,6 +283,14 @@ class ReportedFile(models.Model):
     md5 = models.CharField(max_length=32, blank=True)
     sha1 = models.CharField(max_length=40, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    pdq = models.CharField(max_length=64, blank=True)
+    # Set when the report is categorized: the known-hash entry it matched (and the PDQ
+    # distance, for a PDQ match), and how often the file had been reported before.
+    known_hash = models.ForeignKey(
+        KnownHash, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    match_distance = models.PositiveSmallIntegerField(null=True, blank=True)
+    times_seen_before = models.PositiveIntegerField(null=True, blank=True)
     # The fileDetails document (intake/schema.py), once the provider has sent it.
     details = models.JSONField(null=True, blank=True)
     details_received_at = models.DateTimeField(null=True, blank=True)

@@ -27,8 +27,8 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
     """Everything staff need to see about a report, as plain JSON-ready data.
     Raises Report.DoesNotExist for an unknown id."""
     report = (
-        Report.objects.select_related("provider")
-        .prefetch_related("ip_capture_events", "files", "referrals__agency")
+        Report.objects.select_related("provider", "bundle")
+        .prefetch_related("ip_capture_events", "files__known_hash", "referrals__agency")
         .get(pk=report_id)
     )
 
@@ -49,6 +49,14 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
         "locationRule": report.location.get("rule"),
         "candidateCountries": report.location.get("candidates", []),
         "locationEvidence": report.location.get("evidence", []),
+        "priority": report.priority or None,
+        "priorityReasons": report.priority_reasons,
+        "contentStatus": report.content_status or None,
+        "bundle": (
+            {"bundleId": report.bundle.pk, "reports": report.bundle.report_count}
+            if report.bundle
+            else None
+        ),
         "receivedAt": iso(report.received_at),
         "finishedAt": iso(report.finished_at),
         "routedAt": iso(report.routed_at),
@@ -59,7 +67,7 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
                 "dateTime": iso(event.date_time),
                 "possibleProxy": event.possible_proxy,
             }
-            for event in report.ip_capture_events.all()
+            for event in sorted(report.ip_capture_events.all(), key=lambda event: event.pk)
         ],
         "files": [
             {
@@ -70,8 +78,19 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
                 "md5": file.md5 or None,
                 "sha1": file.sha1 or None,
                 "sha256": file.sha256 or None,
+                "pdq": file.pdq or None,
+                "knownMatch": (
+                    {
+                        "entry": file.known_hash.pk,
+                        "label": file.known_hash.label,
+                        "distance": file.match_distance,
+                    }
+                    if file.known_hash
+                    else None
+                ),
+                "timesSeenBefore": file.times_seen_before,
             }
-            for file in report.files.all()
+            for file in sorted(report.files.all(), key=lambda file: file.pk)
         ],
         "referrals": [
             {

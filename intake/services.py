@@ -256,7 +256,7 @@ def idempotency_keys_purge() -> int:
 
 # Files --------------------------------------------------------------------------------
 
-HASH_COLUMNS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
+HASH_COLUMNS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "PDQ": "pdq"}
 
 
 def new_file_id() -> str:
@@ -321,7 +321,8 @@ def report_file_details_set(
     file.details = dict(details)
     file.details_received_at = timezone.now()
     file.file_name = file.file_name or str(details.get("fileName", ""))[:2056]
-    file.save(update_fields=["details", "details_received_at", "file_name"])
+    file.pdq = file.pdq or hashes_from_details(details).get("pdq", "")
+    file.save(update_fields=["details", "details_received_at", "file_name", "pdq"])
     file_ip_capture_events(file, details)
     touch(report)
     return file

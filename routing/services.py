@@ -11,7 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from intake.bundles import report_bundle, report_is_viral
+from intake.hashes import report_files_match
 from intake.models import Report
+from intake.priority import facts_for, priority_for
 from routing.anonymizers import forget_loaded_anonymizers
 from routing.location import LOW, IpSighting, Location, locate
 from routing.models import Agency, AnonymizerNetwork, Channel, Country, Referral, RoutingRule
@@ -28,7 +31,8 @@ AGENCY_NAMES = {
 
 
 def report_route(*, report_id: int) -> Referral | None:
-    """Refer a finished report to the agency for the country it resolves to.
+    """Categorize a finished report (where it resolves, known or new content, bundle,
+    priority with reasons) and refer it to the agency for the country it resolves to.
 
     Safe to call any number of times, concurrently too: the report row is locked while
     it is routed, a routed report is not routed again, and the database allows one
@@ -47,6 +51,18 @@ def report_route(*, report_id: int) -> Referral | None:
             return report.referrals.order_by("created_at").first()
 
         location = report_location(report)
+        report.content_status = report_files_match(report)
+        report.bundle = report_bundle(report, country=location.country)
+        viral_only = report.content_status == Report.ContentStatus.KNOWN_ONLY and report_is_viral(
+            report
+        )
+        facts = facts_for(
+            report,
+            content_status=report.content_status,
+            viral_only=viral_only,
+            bundled=report.bundle is not None,
+        )
+        report.priority, report.priority_reasons = priority_for(facts)
         # A country known only with low confidence goes to analysts, like an unknown one.
         routed_country = location.country if location.confidence != LOW else ""
         agency = agency_for_country(country_code=routed_country)
@@ -73,6 +89,10 @@ def report_route(*, report_id: int) -> Referral | None:
                 "country_confidence",
                 "us_state",
                 "location",
+                "content_status",
+                "bundle",
+                "priority",
+                "priority_reasons",
                 "routed_at",
                 "updated_at",
             ]
