@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from intake.models import HashSighting, KnownHash, Report, ReportedFile
+from intake.pdq import pdq_match
 
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 EXACT_TYPES = ("sha256", "sha1", "md5")  # strongest first
@@ -81,19 +81,13 @@ def known_hashes_import(
 
 def exact_matches(files: Sequence[ReportedFile]) -> dict[int, KnownHash]:
     """Each file's active known-hash entry matching one of its exact hashes (strongest
-    hash first), by file id; one query for all the files."""
-    condition = Q()
-    for file in files:
-        for hash_type in EXACT_TYPES:
-            value = getattr(file, hash_type)
-            if value:
-                condition |= Q(hash_type=hash_type, value=value)
-    if not condition:
-        return {}
-    entries = {
-        (entry.hash_type, entry.value): entry
-        for entry in KnownHash.objects.filter(condition, is_active=True)
-    }
+    hash first), by file id; one indexed query per hash type for all the files."""
+    entries: dict[tuple[str, str], KnownHash] = {}
+    for hash_type in EXACT_TYPES:
+        values = {getattr(file, hash_type) for file in files} - {""}
+        if values:
+            found = KnownHash.objects.filter(hash_type=hash_type, value__in=values, is_active=True)
+            entries.update(((entry.hash_type, entry.value), entry) for entry in found)
     matches = {}
     for file in files:
         for hash_type in EXACT_TYPES:
@@ -139,6 +133,11 @@ def report_files_match(report: Report) -> str:
     for file in files:
         file.known_hash = matches.get(file.pk)
         file.match_distance = 0 if file.known_hash else None
+        if file.known_hash is None and file.pdq:
+            near = pdq_match(file.pdq)
+            if near is not None:
+                file.known_hash = KnownHash.objects.filter(pk=near.entry_id).first()
+                file.match_distance = near.distance if file.known_hash else None
         key = strongest_hash(file)
         file.times_seen_before = times_seen_before(key) if key else None
     ReportedFile.objects.bulk_update(files, ["known_hash", "match_distance", "times_seen_before"])

@@ -1,10 +1,14 @@
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from intake.authentication import forget_remembered_logins
+from intake.pdq import forget_loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create
+from routing.anonymizers import forget_loaded_anonymizers
 from routing.models import Agency
 from routing.services import reference_data_load
 
@@ -66,3 +70,12 @@ def api_client_for(credentials: ProviderCredentials) -> APIClient:
 @pytest.fixture
 def api_client(provider: ProviderCredentials) -> APIClient:
     return api_client_for(provider)
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_caches() -> Iterator[None]:
+    """Lists and logins each process remembers for a while start empty in every test."""
+    yield
+    forget_remembered_logins()
+    forget_loaded_anonymizers()
+    forget_loaded_pdq_index()

@@ -100,6 +100,10 @@ FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=4 * 1024**3)
 # JSON API bodies (a bulk submission of 1,000 full reports fits).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024**2)
+# A file's PDQ hash matches a known entry within this many bits (intake/pdq.py).
+PDQ_MATCH_THRESHOLD = env.int("PDQ_MATCH_THRESHOLD", default=31)
+if not 0 <= PDQ_MATCH_THRESHOLD <= 47:
+    raise ImproperlyConfigured("PDQ_MATCH_THRESHOLD must be between 0 and 47 bits.")
 # Requests per provider per minute, over both interfaces; 0 turns the limit off.
 PROVIDER_RATE_LIMIT_PER_MINUTE = env.int("PROVIDER_RATE_LIMIT_PER_MINUTE", default=60_000)
 STORAGES = {

@@ -1,0 +1,134 @@
+"""PDQ matching: a reported file's PDQ hash (256 bits) is known when an active entry of the
+known-hash list is within PDQ_MATCH_THRESHOLD bits of it (Hamming distance).
+
+Searching millions of entries one by one is too slow, so the index is a multi-index hash:
+the 256 bits are cut into 16 chunks of 16 bits. Two hashes within 31 bits of each other
+differ by at most 1 bit in at least one chunk (pigeonhole: 16 chunks x 2 bits > 31), so
+looking up each chunk's value and its 16 one-bit neighbours finds every candidate; the
+candidates' full distances are then checked exactly. Thresholds of 32 to 47 look up
+two-bit neighbours too (more work, the same complete recall); the settings refuse more.
+The answer is the nearest entry, the lowest id on a tie: every worker that loads
+the same list answers the same."""
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from django.conf import settings
+
+from intake.models import KnownHash
+
+CHUNKS = 16
+CHUNK_BITS = 16
+RELOAD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PdqMatch:
+    entry_id: int
+    distance: int
+
+
+def hex_to_words(values: list[str]) -> np.ndarray:
+    """(n, 4) uint64 from 64-hex-character PDQ hashes."""
+    raw = np.frombuffer(bytes.fromhex("".join(values)), dtype=">u8").reshape(-1, 4)
+    return raw.astype(np.uint64)
+
+
+class PdqIndex:
+    def __init__(self, entry_ids: np.ndarray, words: np.ndarray) -> None:
+        order = np.argsort(entry_ids, kind="stable")
+        self.entry_ids = entry_ids[order]
+        self.words = words[order]
+        chunks = self.chunk_values(self.words)  # (n, 16) uint16
+        self.sorted_chunks = []
+        self.positions = []
+        for chunk in range(CHUNKS):
+            column = chunks[:, chunk]
+            by_value = np.argsort(column, kind="stable").astype(np.int32)
+            self.positions.append(by_value)
+            self.sorted_chunks.append(column[by_value])
+
+    @staticmethod
+    def chunk_values(words: np.ndarray) -> np.ndarray:
+        return (
+            words.view(np.uint16).reshape(len(words), CHUNKS)
+            if len(words)
+            else np.zeros((0, CHUNKS), np.uint16)
+        )
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    def chunk_radius(self, threshold: int) -> int:
+        return threshold // CHUNKS
+
+    def candidates(self, query: np.ndarray, threshold: int) -> np.ndarray:
+        radius = self.chunk_radius(threshold)
+        found = []
+        chunks = self.chunk_values(query.reshape(1, 4))[0]
+        flips = [np.uint16(0)]
+        if radius >= 1:
+            flips += [np.uint16(1 << bit) for bit in range(CHUNK_BITS)]
+        if radius >= 2:
+            flips += [
+                np.uint16((1 << a) | (1 << b))
+                for a in range(CHUNK_BITS)
+                for b in range(a + 1, CHUNK_BITS)
+            ]
+        flip_array = np.array(flips, dtype=np.uint16)
+        for chunk in range(CHUNKS):
+            probes = np.bitwise_xor(flip_array, chunks[chunk])
+            column = self.sorted_chunks[chunk]
+            starts = np.searchsorted(column, probes, side="left")
+            ends = np.searchsorted(column, probes, side="right")
+            for start, end in zip(starts, ends, strict=True):
+                if end > start:
+                    found.append(self.positions[chunk][start:end])
+        if not found:
+            return np.zeros(0, dtype=np.int32)
+        return np.unique(np.concatenate(found))
+
+    def match(self, pdq_hex: str, threshold: int) -> PdqMatch | None:
+        if not len(self):
+            return None
+        query = hex_to_words([pdq_hex])[0]
+        rows = self.candidates(query, threshold)
+        if not len(rows):
+            return None
+        distances = np.bitwise_count(np.bitwise_xor(self.words[rows], query)).sum(axis=1)
+        best = int(np.argmin(distances))  # rows are in id order: the lowest id wins a tie
+        if distances[best] > threshold:
+            return None
+        return PdqMatch(int(self.entry_ids[rows[best]]), int(distances[best]))
+
+
+def index_from_database() -> PdqIndex:
+    ids: list[int] = []
+    values: list[str] = []
+    rows = (
+        KnownHash.objects.filter(hash_type=KnownHash.HashType.PDQ, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "value")
+    )
+    for entry_id, value in rows.iterator(chunk_size=50_000):
+        ids.append(entry_id)
+        values.append(value)
+    words = hex_to_words(values) if values else np.zeros((0, 4), dtype=np.uint64)
+    return PdqIndex(np.array(ids, dtype=np.int64), words)
+
+
+@lru_cache(maxsize=1)
+def _loaded(epoch: int) -> PdqIndex:
+    return index_from_database()
+
+
+def forget_loaded_pdq_index() -> None:
+    _loaded.cache_clear()
+
+
+def pdq_match(pdq_hex: str) -> PdqMatch | None:
+    """The nearest active PDQ entry within the threshold, reloaded every RELOAD_SECONDS."""
+    index = _loaded(int(time.monotonic() // RELOAD_SECONDS))
+    return index.match(pdq_hex.lower(), settings.PDQ_MATCH_THRESHOLD)
