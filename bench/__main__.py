@@ -1,6 +1,11 @@
 """Every benchmark, one after the other: `python -m bench` (or `make bench`)."""
 
-from bench import intake
+import sys
+
+from bench import hashes, intake
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    sys.argv[1:] = []
     intake.main()
+    hashes.main()

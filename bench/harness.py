@@ -77,14 +77,14 @@ def healthy(port: int) -> bool:
 
 
 @contextmanager
-def stack(*, port: int = 8765) -> Iterator[Stack]:
-    """A fresh database, migrated and loaded, served by gunicorn with production settings."""
+def scratch_database() -> Iterator[dict[str, str]]:
+    """A fresh, migrated PostgreSQL database and Redis key prefix, and the environment that
+    points the app at them; both are removed afterwards."""
     admin_url = os.environ.get(
         "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
     )
     name = f"tipline_bench_{os.getpid()}"
-    parts = urlsplit(admin_url)
-    database_url = urlunsplit(parts._replace(path=f"/{name}"))
+    database_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     prefix = f"bench-{os.getpid()}:"
     env = {
         **os.environ,
@@ -96,14 +96,27 @@ def stack(*, port: int = 8765) -> Iterator[Stack]:
         "REDIS_URL": redis_url(),
         "CELERY_KEY_PREFIX": prefix,
         "PROVIDER_RATE_LIMIT_PER_MINUTE": "0",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    server = None
     try:
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        yield env
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url())
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+
+
+@contextmanager
+def stack(*, port: int = 8765) -> Iterator[Stack]:
+    """A scratch database with reference data and a provider, served by gunicorn with
+    production settings."""
+    with scratch_database() as base_env:
+        env = {**base_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
         subprocess.run(
             [PYTHON, "manage.py", "load_reference_data"],
             cwd=ROOT,
@@ -121,7 +134,7 @@ def stack(*, port: int = 8765) -> Iterator[Stack]:
                 text=True,
             ).stdout
         )
-        with psycopg.connect(database_url, autocommit=True) as conn:
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
             conn.execute("CREATE TABLE bench_row (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
         server = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
@@ -130,17 +143,12 @@ def stack(*, port: int = 8765) -> Iterator[Stack]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_until(lambda: healthy(port), 60, "gunicorn")
-        yield Stack(env=env, port=port, provider=provider)
-    finally:
-        if server is not None:
+        try:
+            wait_until(lambda: healthy(port), 60, "gunicorn")
+            yield Stack(env=env, port=port, provider=provider)
+        finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        client = redis.Redis.from_url(redis_url())
-        for key in client.scan_iter(f"{prefix}*"):
-            client.delete(key)
 
 
 def run_load(

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from intake.authentication import forget_remembered_logins
+from intake.hashes import forget_loaded_exact_index
 from intake.pdq import forget_loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create
 from routing.anonymizers import forget_loaded_anonymizers
@@ -79,3 +80,4 @@ def _forget_process_caches() -> Iterator[None]:
     forget_remembered_logins()
     forget_loaded_anonymizers()
     forget_loaded_pdq_index()
+    forget_loaded_exact_index()
