@@ -5,7 +5,15 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from intake.models import ApiToken, IpCaptureEvent, Provider, Report, ReportedFile
+from intake.models import (
+    ApiToken,
+    Bundle,
+    IpCaptureEvent,
+    KnownHash,
+    Provider,
+    Report,
+    ReportedFile,
+)
 from routing.models import Referral
 
 
@@ -44,14 +52,25 @@ class ReportAdmin(admin.ModelAdmin):
         "source",
         "incident_type",
         "resolved_country",
+        "country_confidence",
+        "priority",
+        "content_status",
+        "bundle",
         "status",
-        "routed_at",
     ]
-    list_filter = ["status", "source", "incident_type", "resolved_country"]
+    list_filter = [
+        "priority",
+        "status",
+        "source",
+        "incident_type",
+        "content_status",
+        "country_confidence",
+        "resolved_country",
+    ]
     search_fields = ["=id", "ip_capture_events__ip_address", "files__md5", "files__sha256"]
     date_hierarchy = "received_at"
-    ordering = ["-received_at"]
-    list_select_related = ["provider"]
+    ordering = ["priority", "-received_at"]  # "1" < "2" < "3" < "I": most urgent first
+    list_select_related = ["provider", "bundle"]
     show_full_result_count = False
     exclude = ["document"]  # shown read-only, laid out, as submitted_report
     inlines = [IpCaptureEventInline, ReportedFileInline, ReferralInline]
@@ -89,3 +108,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(KnownHash)
+class KnownHashAdmin(admin.ModelAdmin):
+    list_display = ["hash_type", "value", "label", "source", "is_active", "created_at"]
+    list_filter = ["hash_type", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["=value", "label"]
+    show_full_result_count = False
+
+
+@admin.register(Bundle)
+class BundleAdmin(admin.ModelAdmin):
+    list_display = ["id", "content_key", "country", "day", "report_count"]
+    list_filter = ["day", "country"]
+    search_fields = ["=content_key"]
+    readonly_fields = ["content_key", "country", "day", "report_count", "created_at"]

@@ -117,6 +117,8 @@ class Report(models.Model):
 
     priority = models.CharField(max_length=1, choices=Priority.choices, blank=True)
     priority_reasons = models.JSONField(default=list, blank=True)
+    # Every change of priority by staff: who, when, from, to and why.
+    priority_overrides = models.JSONField(default=list, blank=True)
     bundle = models.ForeignKey(
         "Bundle", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )

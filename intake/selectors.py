@@ -51,6 +51,7 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
         "locationEvidence": report.location.get("evidence", []),
         "priority": report.priority or None,
         "priorityReasons": report.priority_reasons,
+        "priorityOverrides": report.priority_overrides,
         "contentStatus": report.content_status or None,
         "bundle": (
             {"bundleId": report.bundle.pk, "reports": report.bundle.report_count}

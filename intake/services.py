@@ -397,3 +397,34 @@ def reports_submit_bulk(
     report_ids = [report.pk for report in reports]
     transaction.on_commit(lambda: enqueue_routing(report_ids))
     return reports
+
+
+@transaction.atomic
+def report_priority_override(*, report: Report, priority: str, reason: str, user: User) -> Report:
+    """Set a report's priority by hand. The reason is required and kept, with who, when
+    and the priority before, in ``priority_overrides``; the reasons shown become the
+    staff member's."""
+    if priority not in Report.Priority.values:
+        raise ApplicationError(
+            f"{priority!r} is not a priority.",
+            fields={"priority": [f"One of {Report.Priority.values}."]},
+        )
+    if not reason.strip():
+        raise ApplicationError(
+            "A reason is required.", fields={"reason": ["A reason is required."]}
+        )
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.priority_overrides = [
+        *report.priority_overrides,
+        {
+            "by": user.get_username(),
+            "at": timezone.now().isoformat(),
+            "from": report.priority,
+            "to": priority,
+            "reason": reason.strip(),
+        },
+    ]
+    report.priority = priority
+    report.priority_reasons = [f"Set by staff ({user.get_username()}): {reason.strip()}"]
+    report.save(update_fields=["priority", "priority_reasons", "priority_overrides", "updated_at"])
+    return report

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from routing.models import Agency, Country, Referral, RoutingRule
+from routing.models import Agency, AnonymizerNetwork, Country, Referral, RoutingRule
 
 
 @admin.register(Country)
@@ -42,3 +42,9 @@ class ReferralAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+@admin.register(AnonymizerNetwork)
+class AnonymizerNetworkAdmin(admin.ModelAdmin):
+    list_display = ["network", "source", "created_at"]
+    search_fields = ["network", "source"]

@@ -7,13 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.errors import ApplicationError
 from intake.models import IncidentType, KnownHash, Report, ReportedFile
 from intake.priority import PUBLIC_DANGER_NOW
-from intake.services import ProviderCredentials, report_file_add, report_finish, report_open
+from intake.services import (
+    ProviderCredentials,
+    report_file_add,
+    report_finish,
+    report_open,
+    report_priority_override,
+)
 from routing.services import report_route
 from tests.factories import IP_BY_COUNTRY
 
@@ -261,3 +269,25 @@ def test_report_show_has_the_categorization_and_providers_never_see_it(
         "resolved",
     ):
         assert secret not in shown
+
+
+def test_staff_override_the_priority_with_a_reason_that_is_kept(
+    provider: ProviderCredentials,
+) -> None:
+    report = categorized(provider, document(incidentType=IncidentType.MISLEADING_DOMAIN_NAME.value))
+    analyst = User.objects.create_user("analyst-1")
+
+    with pytest.raises(ApplicationError, match="A reason is required"):
+        report_priority_override(report=report, priority="1", reason="  ", user=analyst)
+    with pytest.raises(ApplicationError, match="not a priority"):
+        report_priority_override(report=report, priority="0", reason="why", user=analyst)
+    changed = report_priority_override(
+        report=report, priority="1", reason="Victim identified.", user=analyst
+    )
+
+    changed.refresh_from_db()
+    assert changed.priority == "1"
+    assert changed.priority_reasons == ["Set by staff (analyst-1): Victim identified."]
+    assert [(o["by"], o["from"], o["to"], o["reason"]) for o in changed.priority_overrides] == [
+        ("analyst-1", "3", "1", "Victim identified.")
+    ]
