@@ -40,55 +40,58 @@ class PdqIndex:
     def __init__(self, entry_ids: np.ndarray, words: np.ndarray) -> None:
         order = np.argsort(entry_ids, kind="stable")
         self.entry_ids = entry_ids[order]
-        self.words = words[order]
+        self.words = np.ascontiguousarray(words[order])
         chunks = self.chunk_values(self.words)  # (n, 16) uint16
-        self.sorted_chunks = []
-        self.positions = []
+        # For each chunk: row numbers ordered by the chunk's value, and those values; both
+        # flattened chunk after chunk, so one gather serves every chunk.
+        self.positions = np.empty(CHUNKS * len(self.words), dtype=np.int32)
+        self.sorted_chunks = np.empty((CHUNKS, len(self.words)), dtype=np.uint16)
         for chunk in range(CHUNKS):
             column = chunks[:, chunk]
             by_value = np.argsort(column, kind="stable").astype(np.int32)
-            self.positions.append(by_value)
-            self.sorted_chunks.append(column[by_value])
+            self.positions[chunk * len(self.words) : (chunk + 1) * len(self.words)] = by_value
+            self.sorted_chunks[chunk] = column[by_value]
 
     @staticmethod
     def chunk_values(words: np.ndarray) -> np.ndarray:
-        return (
-            words.view(np.uint16).reshape(len(words), CHUNKS)
-            if len(words)
-            else np.zeros((0, CHUNKS), np.uint16)
-        )
+        if not len(words):
+            return np.zeros((0, CHUNKS), np.uint16)
+        return words.view(np.uint16).reshape(len(words), CHUNKS)
 
     def __len__(self) -> int:
         return len(self.entry_ids)
 
-    def chunk_radius(self, threshold: int) -> int:
-        return threshold // CHUNKS
-
-    def candidates(self, query: np.ndarray, threshold: int) -> np.ndarray:
-        radius = self.chunk_radius(threshold)
-        found = []
-        chunks = self.chunk_values(query.reshape(1, 4))[0]
-        flips = [np.uint16(0)]
+    @staticmethod
+    def flips(threshold: int) -> np.ndarray:
+        """The chunk values to try around each chunk: itself, and its neighbours within
+        threshold // 16 bits."""
+        radius = threshold // CHUNKS
+        flips = [0]
         if radius >= 1:
-            flips += [np.uint16(1 << bit) for bit in range(CHUNK_BITS)]
+            flips += [1 << bit for bit in range(CHUNK_BITS)]
         if radius >= 2:
             flips += [
-                np.uint16((1 << a) | (1 << b))
-                for a in range(CHUNK_BITS)
-                for b in range(a + 1, CHUNK_BITS)
+                (1 << a) | (1 << b) for a in range(CHUNK_BITS) for b in range(a + 1, CHUNK_BITS)
             ]
-        flip_array = np.array(flips, dtype=np.uint16)
+        return np.array(flips, dtype=np.uint16)
+
+    def candidates(self, query: np.ndarray, threshold: int) -> np.ndarray:
+        """Rows sharing a chunk with the query, within the chunk radius (with repeats)."""
+        chunks = self.chunk_values(query.reshape(1, 4))[0]
+        probes = np.bitwise_xor(self.flips(threshold)[None, :], chunks[:, None])  # (16, k)
+        starts = np.empty(probes.shape, dtype=np.int64)
+        ends = np.empty(probes.shape, dtype=np.int64)
         for chunk in range(CHUNKS):
-            probes = np.bitwise_xor(flip_array, chunks[chunk])
-            column = self.sorted_chunks[chunk]
-            starts = np.searchsorted(column, probes, side="left")
-            ends = np.searchsorted(column, probes, side="right")
-            for start, end in zip(starts, ends, strict=True):
-                if end > start:
-                    found.append(self.positions[chunk][start:end])
-        if not found:
+            starts[chunk] = np.searchsorted(self.sorted_chunks[chunk], probes[chunk], side="left")
+            ends[chunk] = np.searchsorted(self.sorted_chunks[chunk], probes[chunk], side="right")
+        offsets = (np.arange(CHUNKS, dtype=np.int64) * len(self.words))[:, None]
+        starts, lengths = (starts + offsets).ravel(), (ends - starts).ravel()
+        total = int(lengths.sum())
+        if not total:
             return np.zeros(0, dtype=np.int32)
-        return np.unique(np.concatenate(found))
+        # Every index of every [start, start + length) range, without a Python loop.
+        shifts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        return self.positions[shifts + np.arange(total)]
 
     def match(self, pdq_hex: str, threshold: int) -> PdqMatch | None:
         if not len(self):
@@ -98,10 +101,11 @@ class PdqIndex:
         if not len(rows):
             return None
         distances = np.bitwise_count(np.bitwise_xor(self.words[rows], query)).sum(axis=1)
-        best = int(np.argmin(distances))  # rows are in id order: the lowest id wins a tie
-        if distances[best] > threshold:
+        nearest = int(distances.min())
+        if nearest > threshold:
             return None
-        return PdqMatch(int(self.entry_ids[rows[best]]), int(distances[best]))
+        row = int(rows[distances == nearest].min())  # rows are in id order: lowest id wins
+        return PdqMatch(int(self.entry_ids[row]), nearest)
 
 
 def index_from_database() -> PdqIndex:
