@@ -53,7 +53,7 @@ class ReportAdmin(admin.ModelAdmin):
         "incident_type",
         "resolved_country",
         "country_confidence",
-        "priority",
+        "priority_level",
         "content_status",
         "bundle",
         "status",
@@ -86,6 +86,10 @@ class ReportAdmin(admin.ModelAdmin):
         return [field.name for field in Report._meta.fields if field.name != "document"] + [
             "submitted_report"
         ]
+
+    @admin.display(description="Priority", ordering="priority")
+    def priority_level(self, report: Report) -> str:
+        return report.priority
 
     @admin.display(description="Report as submitted")
     def submitted_report(self, report: Report) -> str:
@@ -125,3 +129,6 @@ class BundleAdmin(admin.ModelAdmin):
     list_filter = ["day", "country"]
     search_fields = ["=content_key"]
     readonly_fields = ["content_key", "country", "day", "report_count", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

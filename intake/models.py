@@ -222,6 +222,7 @@ class KnownHash(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "known hashes"
         constraints = [
             # Also the index of exact matching: (hash_type, value) lookups.
             models.UniqueConstraint(fields=["hash_type", "value"], name="knownhash_unique"),
