@@ -257,38 +257,63 @@ ASSOCIATED_ACCOUNT = Complex(
 )
 
 
-def account_fields(person_element: str, *, reported: bool) -> tuple[Element, ...]:
-    """The children shared by personOrUserReported and intendedRecipient, in order."""
-    fields: list[Element] = [opt(person_element, PERSON)]
-    if reported:
-        fields.append(opt("vehicleDescription", text(300)))
-    fields += [
-        opt("espIdentifier", text(255)),
-        opt("espService", text(100)),
-        opt("compromisedAccount", BOOL),
-        opt("screenName", text(256)),
-        many("displayName", text(255)),
-        many("profileUrl", URL_TYPE),
-        opt("profileBio", text()),
-        many("ipCaptureEvent", IP_CAPTURE_EVENT),
-        many("deviceId", DEVICE_ID),
-    ]
-    if reported:
-        fields.append(opt("thirdPartyUserReported", BOOL))
-    fields += [
-        many("priorCTReports", Simple(LONG, min_value=1)),
-        opt("groupIdentifier", text(255)),
-        opt("accountTemporarilyDisabled", ACCOUNT_TEMPORARILY_DISABLED),
-        opt("accountPermanentlyDisabled", ACCOUNT_PERMANENTLY_DISABLED),
-        opt("estimatedLocation", ESTIMATED_LOCATION),
-        opt("allEmailsReported", BOOL),
-    ]
-    if reported:
-        fields.append(many("associatedAccount", ASSOCIATED_ACCOUNT))
-        fields.append(opt("additionalInfo", text()))
-    else:
-        fields.append(many("additionalInfo", text()))
-    return tuple(fields)
+def party(
+    name: str,
+    person: Element,
+    *,
+    after_person: tuple[Element, ...] = (),
+    after_devices: tuple[Element, ...] = (),
+    group_identifier: bool = True,
+    associated_accounts: bool = True,
+    additional_info: Element | None = None,
+) -> Complex:
+    """personOrUserReported, intendedRecipient and victim: the same account elements, in
+    the same order, with each one's own few in their places."""
+    return Complex(
+        name,
+        (
+            person,
+            *after_person,
+            opt("espIdentifier", text(255)),
+            opt("espService", text(100)),
+            opt("compromisedAccount", BOOL),
+            opt("screenName", text(256)),
+            many("displayName", text(255)),
+            many("profileUrl", URL_TYPE),
+            opt("profileBio", text()),
+            many("ipCaptureEvent", IP_CAPTURE_EVENT),
+            many("deviceId", DEVICE_ID),
+            *after_devices,
+            many("priorCTReports", Simple(LONG, min_value=1)),
+            *((opt("groupIdentifier", text(255)),) if group_identifier else ()),
+            opt("accountTemporarilyDisabled", ACCOUNT_TEMPORARILY_DISABLED),
+            opt("accountPermanentlyDisabled", ACCOUNT_PERMANENTLY_DISABLED),
+            opt("estimatedLocation", ESTIMATED_LOCATION),
+            opt("allEmailsReported", BOOL),
+            *((many("associatedAccount", ASSOCIATED_ACCOUNT),) if associated_accounts else ()),
+            additional_info or opt("additionalInfo", text()),
+        ),
+    )
+
+
+PERSON_OR_USER_REPORTED = party(
+    "PersonOrUserReported",
+    opt("personOrUserReportedPerson", PERSON),
+    after_person=(opt("vehicleDescription", text(300)),),
+    after_devices=(opt("thirdPartyUserReported", BOOL),),
+)
+INTENDED_RECIPIENT = party(
+    "IntendedRecipient",
+    opt("intendedRecipientPerson", PERSON),
+    associated_accounts=False,
+    additional_info=many("additionalInfo", text()),
+)
+VICTIM = party(
+    "Victim",
+    req("victimPerson", PERSON),
+    after_devices=(opt("schoolName", text(255)),),
+    group_identifier=False,
+)
 
 
 # The report ---------------------------------------------------------------------------
@@ -439,29 +464,6 @@ REPORTER = Complex(
         opt("legalURL", URL_TYPE),
     ),
 )
-VICTIM = Complex(
-    "Victim",
-    (
-        req("victimPerson", PERSON),
-        opt("espIdentifier", text(255)),
-        opt("espService", text(100)),
-        opt("compromisedAccount", BOOL),
-        opt("screenName", text(256)),
-        many("displayName", text(255)),
-        many("profileUrl", URL_TYPE),
-        opt("profileBio", text()),
-        many("ipCaptureEvent", IP_CAPTURE_EVENT),
-        many("deviceId", DEVICE_ID),
-        opt("schoolName", text(255)),
-        many("priorCTReports", Simple(LONG, min_value=1)),
-        opt("accountTemporarilyDisabled", ACCOUNT_TEMPORARILY_DISABLED),
-        opt("accountPermanentlyDisabled", ACCOUNT_PERMANENTLY_DISABLED),
-        opt("estimatedLocation", ESTIMATED_LOCATION),
-        opt("allEmailsReported", BOOL),
-        many("associatedAccount", ASSOCIATED_ACCOUNT),
-        opt("additionalInfo", text()),
-    ),
-)
 REPORT = Complex(
     "Report",
     (
@@ -479,16 +481,8 @@ REPORT = Complex(
         # Required by the CyberTipline; optional here, where the provider's account already
         # says who reports. Clients that send it (all CyberTipline clients do) are unaffected.
         opt("reporter", REPORTER),
-        many(
-            "personOrUserReported",
-            Complex(
-                "PersonOrUserReported", account_fields("personOrUserReportedPerson", reported=True)
-            ),
-        ),
-        many(
-            "intendedRecipient",
-            Complex("IntendedRecipient", account_fields("intendedRecipientPerson", reported=False)),
-        ),
+        many("personOrUserReported", PERSON_OR_USER_REPORTED),
+        many("intendedRecipient", INTENDED_RECIPIENT),
         many("victim", VICTIM),
         opt("additionalInfo", text()),
     ),

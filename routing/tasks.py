@@ -1,5 +1,7 @@
 """Celery tasks: thin, idempotent, each calling one service."""
 
+from typing import Any
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -7,28 +9,24 @@ from routing.services import report_route, unrouted_report_ids
 
 # Only errors that a retry can cure: the database went away or was busy.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Routing is idempotent, so a message is acknowledged only once it is done, and given
+# back to the queue if its worker dies.
+ROUTING_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 10,
+}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=10,
-)
+@shared_task(**ROUTING_TASK)
 def route_report(report_id: int) -> None:
     report_route(report_id=report_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=10,
-)
+@shared_task(**ROUTING_TASK)
 def route_reports(report_ids: list[int]) -> None:
     """A batch of reports submitted together (a bulk submission): one message instead of
     hundreds. Routing is idempotent, so a retry of the whole batch is safe."""

@@ -1,8 +1,11 @@
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from intake.authentication import forget_remembered_logins
@@ -12,6 +15,8 @@ from intake.services import ProviderCredentials, provider_create
 from routing.anonymizers import forget_loaded_anonymizers
 from routing.models import Agency
 from routing.services import reference_data_load
+
+T = TypeVar("T")
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -81,3 +86,29 @@ def _forget_process_caches() -> Iterator[None]:
     forget_loaded_anonymizers()
     forget_loaded_pdq_index()
     forget_loaded_exact_index()
+
+
+def run_concurrently(work: Callable[[], T], *, threads: int) -> list[T]:
+    """Start ``work`` in ``threads`` threads at the same moment (each with its own database
+    connection) and return their results; any exception is raised here."""
+    barrier = threading.Barrier(threads)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(work())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results

@@ -1,9 +1,7 @@
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -13,7 +11,7 @@ from intake.models import IdempotencyKey, Report, ReportedFile
 from intake.services import ProviderCredentials
 from intake.tasks import expire_unfinished_reports
 from routing.models import Referral
-from tests.conftest import api_client_for, require, uses_postgresql
+from tests.conftest import api_client_for, require, run_concurrently, uses_postgresql
 from tests.factories import ReportFactory
 from tests.intake.test_api_reports import REPORTS_URL, report_body
 from tests.intake.test_ispws import Ispws, answer
@@ -144,24 +142,12 @@ def test_two_concurrent_requests_with_one_key_create_one_report(
     provider: ProviderCredentials,
 ) -> None:
     require(uses_postgresql(), "concurrent transactions need PostgreSQL (set DATABASE_URL)")
-    barrier = threading.Barrier(4)
-    responses: list[Any] = []
-
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            client = api_client_for(provider)
-            responses.append(
-                client.post(REPORTS_URL, report_body(), format="json", HTTP_IDEMPOTENCY_KEY="race")
-            )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    responses = run_concurrently(
+        lambda: api_client_for(provider).post(
+            REPORTS_URL, report_body(), format="json", HTTP_IDEMPOTENCY_KEY="race"
+        ),
+        threads=4,
+    )
 
     assert [response.status_code for response in responses] == [201] * 4
     assert len({response.json()["reportId"] for response in responses}) == 1

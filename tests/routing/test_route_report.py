@@ -1,16 +1,14 @@
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from intake.models import Report
 from routing.models import Agency, Channel, Referral
 from routing.services import report_route
 from routing.tasks import enqueue_unrouted_reports, route_report
-from tests.conftest import require, uses_postgresql
+from tests.conftest import require, run_concurrently, uses_postgresql
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,26 +141,13 @@ def test_a_report_that_is_not_finished_is_not_routed(reference_data: None, statu
 def test_two_workers_routing_the_same_report_at_once_refer_it_once(reference_data: None) -> None:
     require(uses_postgresql(), "row locks need PostgreSQL (set DATABASE_URL)")
     reports = [finished_report(IP_BY_COUNTRY["GB"]) for _ in range(10)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def route_all() -> None:
-        try:
-            for report in reports:
-                barrier.wait(timeout=10)
-                report_route(report_id=report.pk)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        for report in reports:
+            report_route(report_id=report.pk)
 
-    threads = [threading.Thread(target=route_all) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_concurrently(route_all, threads=2)
 
-    assert not errors
     for report in reports:
         assert Referral.objects.filter(report=report).count() == 1
 
