@@ -116,6 +116,9 @@ class Report(models.Model):
         INFORMATIONAL = "I", "I: informational (known viral content, bundles)"
 
     priority = models.CharField(max_length=1, choices=Priority.choices, blank=True)
+    # "1" when the report alone (before its files are matched) already says a child may be
+    # in imminent danger: it is then routed through the urgent queue.
+    provisional_priority = models.CharField(max_length=1, blank=True)
     priority_reasons = models.JSONField(default=list, blank=True)
     # Every change of priority by staff: who, when, from, to and why.
     priority_overrides = models.JSONField(default=list, blank=True)

@@ -135,3 +135,10 @@ def priority_for(facts: Facts) -> tuple[str, list[str]]:
         return "3", ["No rule for a higher or lower priority applies."]
     level = min((level for level, _ in found), key=ORDER.index)
     return level, [reason for rule_level, reason in found if rule_level == level]
+
+
+def provisional_priority(report: Report) -> str:
+    """ "1" when the level-1 rules hold on what the report itself says (none of them needs
+    its files matched), else "". Decides which routing queue the report goes through."""
+    level, _ = priority_for(facts_for(report, content_status="", viral_only=False, bundled=False))
+    return "1" if level == "1" else ""

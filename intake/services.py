@@ -20,6 +20,7 @@ from rest_framework import status
 from config.errors import ApplicationError
 from intake.authentication import token_hash
 from intake.models import ApiToken, IdempotencyKey, IpCaptureEvent, Provider, Report, ReportedFile
+from intake.priority import provisional_priority
 from intake.selectors import report_get_for_provider
 from intake.uploads import UploadDigest
 from routing.tasks import enqueue_routing
@@ -149,12 +150,14 @@ def ip_capture_event(
 
 def report_build(*, document: Mapping[str, Any], provider: Provider | None) -> Report:
     source = Report.Source.PROVIDER if provider else Report.Source.PUBLIC
-    return Report(
+    report = Report(
         source=source,
         provider=provider,
         document=dict(document),
         **report_columns(document, source=source),
     )
+    report.provisional_priority = provisional_priority(report)
+    return report
 
 
 @transaction.atomic
@@ -210,7 +213,8 @@ def report_finish(*, report_id: int, provider: Provider | None) -> list[str]:
     ).update(status=Report.Status.FINISHED, finished_at=now, updated_at=now)
     if not claimed:
         refuse_unless_open(report_get_for_provider(provider=provider, report_id=report_id))
-    transaction.on_commit(lambda: enqueue_routing([report_id]))
+    urgent = Report.objects.filter(pk=report_id, provisional_priority="1").exists()
+    transaction.on_commit(lambda: enqueue_routing([report_id], urgent=urgent))
     return list(
         ReportedFile.objects.filter(report_id=report_id)
         .order_by("pk")
@@ -394,8 +398,16 @@ def reports_submit_bulk(
         if file.details and file.details.get("ipCaptureEvent")
     )
     IpCaptureEvent.objects.bulk_create(events)
-    report_ids = [report.pk for report in reports]
-    transaction.on_commit(lambda: enqueue_routing(report_ids))
+    urgent_ids = [report.pk for report in reports if report.provisional_priority == "1"]
+    other_ids = [report.pk for report in reports if report.provisional_priority != "1"]
+
+    def enqueue() -> None:
+        if urgent_ids:
+            enqueue_routing(urgent_ids, urgent=True)
+        if other_ids:
+            enqueue_routing(other_ids)
+
+    transaction.on_commit(enqueue)
     return reports
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from routing.services import report_route, unrouted_report_ids
@@ -37,14 +38,16 @@ def route_reports(report_ids: list[int]) -> None:
 ROUTING_BATCH_SIZE = 100
 
 
-def enqueue_routing(report_ids: list[int]) -> None:
+def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
     """Send the routing messages for ``report_ids``: one per report, or batches of
-    ROUTING_BATCH_SIZE for many."""
+    ROUTING_BATCH_SIZE for many. Urgent reports (provisional priority 1) go through their
+    own queue, which a dedicated worker serves, so no backlog can hold them up."""
+    queue = settings.ROUTING_URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
     if len(report_ids) == 1:
-        route_report.delay(report_ids[0])
+        route_report.apply_async((report_ids[0],), queue=queue)
         return
     for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
-        route_reports.delay(report_ids[start : start + ROUTING_BATCH_SIZE])
+        route_reports.apply_async((report_ids[start : start + ROUTING_BATCH_SIZE],), queue=queue)
 
 
 @shared_task

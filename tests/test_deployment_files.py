@@ -10,7 +10,7 @@ import yaml
 from django.conf import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "worker-urgent", "beat")
 REQUIRED_VARIABLES = {
     "DATABASE_URL",
     "REDIS_URL",
@@ -66,12 +66,16 @@ def test_app_services_get_every_variable_the_settings_need_and_no_unknown_one(
         assert environment["REDIS_URL"].startswith("redis://redis:6379")
 
 
-def test_worker_consumes_every_queue_tasks_are_routed_to(compose: dict) -> None:
-    words = command_words(compose["services"]["worker"])
-    assert words[:4] == ["celery", "-A", "config", "worker"]
+def test_workers_consume_every_queue_and_one_serves_only_urgent_reports(compose: dict) -> None:
+    consumed: dict[str, set[str]] = {}
+    for name in ("worker", "worker-urgent"):
+        words = command_words(compose["services"][name])
+        assert words[:4] == ["celery", "-A", "config", "worker"]
+        consumed[name] = set(option(words, "-Q").split(","))
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    consumed = set(option(words, "-Q").split(","))
-    assert consumed >= routed | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    everything = routed | {settings.CELERY_TASK_DEFAULT_QUEUE, settings.ROUTING_URGENT_QUEUE}
+    assert consumed["worker"] >= everything
+    assert consumed["worker-urgent"] == {settings.ROUTING_URGENT_QUEUE}
 
 
 def test_beat_runs_the_celery_app_and_has_a_schedule(compose: dict) -> None:

@@ -171,9 +171,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Routing has two queues: reports that may concern a child in imminent danger (provisional
+# priority 1) go through the urgent one, served by its own worker, so that they never wait
+# behind a backlog; everything else goes through the routing queue.
+ROUTING_QUEUE = "routing"
+ROUTING_URGENT_QUEUE = "routing.urgent"
 CELERY_TASK_ROUTES = {
-    "routing.tasks.route_report": {"queue": "routing"},
-    "routing.tasks.route_reports": {"queue": "routing"},
+    "routing.tasks.route_report": {"queue": ROUTING_QUEUE},
+    "routing.tasks.route_reports": {"queue": ROUTING_QUEUE},
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
 }
