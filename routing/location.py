@@ -12,6 +12,8 @@ Evidence comes from every source a report has, each with a weight:
 | the country a member of the public says they are in               | 0.5    |
 
 Private, reserved, loopback and documentation addresses carry no weight, with a note.
+When a MaxMind City database is configured (MAXMIND_CITY_DB), each IP address also gets
+its region from it; in the U.S. that is the state.
 The country with the most weight wins (a tie goes to the one seen first). Confidence is
 high when it holds at least 80% of all weight and at least 1.0 of its own, medium when it
 holds at least 60% and at least 0.5 of its own, low otherwise (so anonymized IP evidence
@@ -22,8 +24,11 @@ from a U.S. estimatedLocation's region or a U.S. address's state.
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import maxminddb
+from django.conf import settings
 from iptocc import country_code
 
 from routing.anonymizers import is_anonymizer
@@ -51,6 +56,7 @@ class Evidence:
     weight: float
     note: str = ""
     state: str = ""
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,21 @@ class IpSighting:
     possible_proxy: bool | None = None
 
 
+@lru_cache(maxsize=1)
+def city_database(path: str) -> maxminddb.Reader | None:
+    return maxminddb.open_database(path) if path else None
+
+
+def region_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The address's first subdivision (ISO 3166-2 suffix) in the MaxMind City database,
+    when one is configured."""
+    database = city_database(settings.MAXMIND_CITY_DB)
+    record = database.get(str(address)) if database else None
+    subdivisions = record.get("subdivisions") if isinstance(record, dict) else None
+    first = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else None
+    return str(first.get("iso_code", "")) if isinstance(first, dict) else ""
+
+
 def ip_evidence(sighting: IpSighting) -> Evidence:
     try:
         address = ipaddress.ip_address(sighting.ip_address)
@@ -89,19 +110,15 @@ def ip_evidence(sighting: IpSighting) -> Evidence:
     country = country_code(str(address)) or ""
     if not country:
         return Evidence(sighting.source, sighting.ip_address, "", 0, "not delegated to any country")
+    region = region_of(address)
+    state = region if country == "US" and region in US_STATES else ""
     if sighting.possible_proxy:
-        return Evidence(
-            sighting.source, sighting.ip_address, country, WEIGHT_IP_ANONYMIZED, "possible proxy"
-        )
-    if is_anonymizer(address):
-        return Evidence(
-            sighting.source,
-            sighting.ip_address,
-            country,
-            WEIGHT_IP_ANONYMIZED,
-            "on the anonymizer list",
-        )
-    return Evidence(sighting.source, sighting.ip_address, country, WEIGHT_IP)
+        weight, note = WEIGHT_IP_ANONYMIZED, "possible proxy"
+    elif is_anonymizer(address):
+        weight, note = WEIGHT_IP_ANONYMIZED, "on the anonymizer list"
+    else:
+        weight, note = WEIGHT_IP, ""
+    return Evidence(sighting.source, sighting.ip_address, country, weight, note, state, region)
 
 
 def estimate_evidence(source: str, estimate: Mapping[str, Any]) -> Evidence:

@@ -100,6 +100,8 @@ FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=4 * 1024**3)
 # JSON API bodies (a bulk submission of 1,000 full reports fits).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024**2)
+# Optional: a MaxMind City database (.mmdb), for the region (U.S. state) of IP addresses.
+MAXMIND_CITY_DB = env.str("MAXMIND_CITY_DB", default="")
 # A file's PDQ hash matches a known entry within this many bits (intake/pdq.py).
 PDQ_MATCH_THRESHOLD = env.int("PDQ_MATCH_THRESHOLD", default=31)
 if not 0 <= PDQ_MATCH_THRESHOLD <= 47:

@@ -136,3 +136,29 @@ def test_the_same_input_gives_the_same_result() -> None:
 
     assert all(where(document, IP_BY_COUNTRY["DE"]) == first for _ in range(5))
     assert first.country == "DE"  # a tie goes to the first seen: the IP comes first
+
+
+def test_a_configured_maxmind_database_gives_ip_addresses_their_region(
+    tmp_path: Path, settings: Any
+) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, database_type="GeoIP2-City", ipv4_compatible=True)
+    writer.insert_network(
+        IPSet([f"{IP_BY_COUNTRY['US']}/32"]),
+        {"country": {"iso_code": "US"}, "subdivisions": [{"iso_code": "TX"}]},
+    )
+    writer.insert_network(
+        IPSet([f"{IP_BY_COUNTRY['DE']}/32"]),
+        {"country": {"iso_code": "DE"}, "subdivisions": [{"iso_code": "BY"}]},
+    )
+    database = tmp_path / "city.mmdb"
+    writer.to_db_file(str(database))
+
+    assert where(None, IP_BY_COUNTRY["US"]).state == ""
+    settings.MAXMIND_CITY_DB = str(database)
+    us, germany = where(None, IP_BY_COUNTRY["US"]), where(None, IP_BY_COUNTRY["DE"])
+
+    assert (us.country, us.state, us.evidence[0].region) == ("US", "TX", "TX")
+    assert (germany.country, germany.state, germany.evidence[0].region) == ("DE", "", "BY")
