@@ -33,6 +33,12 @@ class PublicReportForm(forms.Form):
         max_length=50_000,
         validators=[validate_no_media],
     )
+    child_country = forms.ChoiceField(
+        label=_("Which country is the child in, if you know?"), required=False
+    )
+    suspect_country = forms.ChoiceField(
+        label=_("Which country is the person responsible in, if you know?"), required=False
+    )
     country = forms.ChoiceField(label=_("Which country are you in?"), required=False)
     suspect_ip_address = forms.GenericIPAddressField(
         label=_("The IP address of the person responsible, if you know it"),
@@ -46,8 +52,10 @@ class PublicReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("I'd rather not say")), *country_choices()]
-        self.fields["country"].choices = choices  # type: ignore[attr-defined]
+        countries = country_choices()
+        self.fields["country"].choices = [("", _("I'd rather not say")), *countries]  # type: ignore[attr-defined]
+        for name in ("child_country", "suspect_country"):
+            self.fields[name].choices = [("", _("I don't know")), *countries]  # type: ignore[attr-defined]
 
     def report_document(self) -> dict[str, Any]:
         """The report as a CyberTipline document, the shape every report is kept in."""
@@ -71,9 +79,16 @@ class PublicReportForm(forms.Form):
             "incidentSummary": summary,
             "reporter": {"reportingPerson": reporting_person},
         }
+        suspect: dict[str, Any] = {}
         if data["suspect_ip_address"]:
-            document["personOrUserReported"] = [
-                {"ipCaptureEvent": [{"ipAddress": data["suspect_ip_address"]}]}
+            suspect["ipCaptureEvent"] = [{"ipAddress": data["suspect_ip_address"]}]
+        if data["suspect_country"]:
+            suspect["estimatedLocation"] = {"countryCode": data["suspect_country"]}
+        if suspect:
+            document["personOrUserReported"] = [suspect]
+        if data["child_country"]:
+            document["victim"] = [
+                {"victimPerson": {}, "estimatedLocation": {"countryCode": data["child_country"]}}
             ]
         if data["description"]:
             document["additionalInfo"] = data["description"]

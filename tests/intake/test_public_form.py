@@ -97,3 +97,21 @@ def test_bad_form_input_is_refused_naming_the_field(
     assert message in " ".join(page.context["form"].errors[field])
     assert "Please correct the fields marked below." in page.content.decode()
     assert not Report.objects.exists()
+
+
+def test_where_the_child_and_the_suspect_are_count_more_than_where_the_reporter_is(
+    client: Client, reference_data: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(FORM_URL, form_data(country="DE", child_country="AT", suspect_country="AT"))
+
+    report = Report.objects.get()
+    assert report.resolved_country == "AT"
+    assert report.country_confidence == "medium"  # 1.5 of 2.0 points to AT
+    sources = [item["source"] for item in report.location["evidence"]]
+    assert sources == [
+        "personOrUserReported[0].estimatedLocation",
+        "victim[0].estimatedLocation",
+        "reporter.reportingPerson.address[0] (where the reporter is)",
+    ]
+    assert Referral.objects.get(report=report).agency.code == "direct-at"
