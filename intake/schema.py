@@ -344,98 +344,57 @@ INCIDENT_SUMMARY = Complex(
         opt("incidentDateTimeDescription", text(3000)),
     ),
 )
+
+
+def incident(name: str, *children: Element, attrs: tuple[Attr, ...] = ()) -> Element:
+    """One kind of internetDetails: its own elements, then additionalInfo."""
+    type_name = name[0].upper() + name[1:]
+    return opt(name, Complex(type_name, (*children, opt("additionalInfo", text())), attrs=attrs))
+
+
 INTERNET_DETAILS = Complex(
     "InternetDetails",
     (
-        opt(
+        incident(
             "webPageIncident",
-            Complex(
-                "WebPageIncident",
-                (many("url", URL_TYPE), opt("additionalInfo", text())),
-                attrs=(Attr("thirdPartyHostedContent", BOOL),),
-            ),
+            many("url", URL_TYPE),
+            attrs=(Attr("thirdPartyHostedContent", BOOL),),
         ),
-        opt(
-            "emailIncident",
-            Complex(
-                "EmailIncident",
-                (
-                    many("emailAddress", EMAIL_ADDRESS),
-                    opt("content", text()),
-                    opt("additionalInfo", text()),
-                ),
-            ),
-        ),
-        opt(
+        incident("emailIncident", many("emailAddress", EMAIL_ADDRESS), opt("content", text())),
+        incident(
             "newsgroupIncident",
-            Complex(
-                "NewsgroupIncident",
-                (
-                    opt("name", text(255)),
-                    many("emailAddress", EMAIL_ADDRESS),
-                    opt("content", text()),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("name", text(255)),
+            many("emailAddress", EMAIL_ADDRESS),
+            opt("content", text()),
         ),
-        opt(
+        incident(
             "chatImIncident",
-            Complex(
-                "ChatImIncident",
-                (
-                    opt("chatClient", text(255)),
-                    opt("chatRoomName", text(255)),
-                    opt("content", text()),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("chatClient", text(255)),
+            opt("chatRoomName", text(255)),
+            opt("content", text()),
         ),
-        opt(
+        incident(
             "onlineGamingIncident",
-            Complex(
-                "OnlineGamingIncident",
-                (
-                    opt("gameName", text(255)),
-                    opt("console", text(255)),
-                    opt("content", text()),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("gameName", text(255)),
+            opt("console", text(255)),
+            opt("content", text()),
         ),
-        opt(
+        incident(
             "cellPhoneIncident",
-            Complex(
-                "CellPhoneIncident",
-                (
-                    opt("phoneNumber", PHONE),
-                    opt("latitude", Simple(DOUBLE, min_value=-90, max_value=90)),
-                    opt("longitude", Simple(DOUBLE, min_value=-180, max_value=180)),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("phoneNumber", PHONE),
+            opt("latitude", Simple(DOUBLE, min_value=-90, max_value=90)),
+            opt("longitude", Simple(DOUBLE, min_value=-180, max_value=180)),
         ),
-        opt(
+        incident(
             "nonInternetIncident",
-            Complex(
-                "NonInternetIncident",
-                (
-                    opt("locationName", text(255)),
-                    many("incidentAddress", ADDRESS),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("locationName", text(255)),
+            many("incidentAddress", ADDRESS),
         ),
-        opt(
+        incident(
             "peer2peerIncident",
-            Complex(
-                "Peer2peerIncident",
-                (
-                    opt("client", text(255)),
-                    many("ipCaptureEvent", IP_CAPTURE_EVENT),
-                    opt("fileNames", text()),
-                    opt("additionalInfo", text()),
-                ),
-            ),
+            opt("client", text(255)),
+            many("ipCaptureEvent", IP_CAPTURE_EVENT),
+            opt("fileNames", text()),
         ),
     ),
     choice=True,
