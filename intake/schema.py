@@ -157,18 +157,6 @@ ADDRESS = Complex(
         ),
     ),
 )
-PERSON = Complex(
-    "Person",
-    (
-        opt("firstName", text(100)),
-        opt("lastName", text(100)),
-        many("phone", PHONE),
-        many("email", EMAIL_ADDRESS),
-        many("address", ADDRESS),
-        opt("age", Simple(INT, min_value=0, max_value=150)),
-        opt("dateOfBirth", PAST_DATE),
-    ),
-)
 CONTACT_PERSON = Complex(
     "ContactPerson",
     (
@@ -177,6 +165,14 @@ CONTACT_PERSON = Complex(
         many("phone", PHONE),
         many("email", EMAIL_ADDRESS),
         many("address", ADDRESS),
+    ),
+)
+PERSON = Complex(
+    "Person",
+    (
+        *CONTACT_PERSON.children,
+        opt("age", Simple(INT, min_value=0, max_value=150)),
+        opt("dateOfBirth", PAST_DATE),
     ),
 )
 IP_CAPTURE_EVENT = Complex(
