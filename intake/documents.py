@@ -16,6 +16,7 @@ from rest_framework import serializers
 from intake import schema
 from intake.schema import Attr, Complex, Element, Simple
 from intake.validators import validate_no_media, validate_not_in_future
+from intake.xml import xml_bytes
 
 MAX_REPEATS = 1000  # a repeatable element occurs at most this many times
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
@@ -409,8 +410,6 @@ def report_xsd() -> bytes:
     for name, complex_type in (("report", schema.REPORT), ("fileDetails", schema.FILE_DETAILS)):
         xs(root, "element", name=name, type=complex_type.name)
         xsd_complex_type(complex_type, emitted, root)
-    from intake.xml import xml_bytes
-
     return xml_bytes(root)
 
 

@@ -105,6 +105,25 @@ ASSOCIATED_ACCOUNT: dict[str, Any] = {
     "additionalInfo": "Linked billing account.",
     "type": "Billing",
 }
+# The child, who is both the intended recipient and the victim in the example.
+CHILD: dict[str, Any] = {"firstName": "Jo", "age": 13}
+CHILD_ACCOUNT: dict[str, Any] = {
+    "espIdentifier": "user-7",
+    "espService": "Chat",
+    "compromisedAccount": False,
+    "screenName": "jo7",
+    "displayName": ["Jo"],
+    "profileUrl": ["https://www.example.com/u/7"],
+    "profileBio": "Synthetic.",
+    "ipCaptureEvent": [{**IP_EVENT, "ipAddress": "5.9.0.2"}],
+    "deviceId": [DEVICE],
+}
+CHILD_ACCOUNT_STATUS: dict[str, Any] = {
+    "accountTemporarilyDisabled": DISABLED,
+    "accountPermanentlyDisabled": DISABLED,
+    "estimatedLocation": {"countryCode": "DE"},
+    "allEmailsReported": False,
+}
 EXAMPLE_REPORT: dict[str, Any] = {
     "incidentSummary": {
         "incidentType": "Child Pornography (possession, manufacture, and distribution)",
@@ -224,43 +243,21 @@ EXAMPLE_REPORT: dict[str, Any] = {
     ],
     "intendedRecipient": [
         {
-            "intendedRecipientPerson": {"firstName": "Jo", "age": 13},
-            "espIdentifier": "user-7",
-            "espService": "Chat",
-            "compromisedAccount": False,
-            "screenName": "jo7",
-            "displayName": ["Jo"],
-            "profileUrl": ["https://www.example.com/u/7"],
-            "profileBio": "Synthetic.",
-            "ipCaptureEvent": [{**IP_EVENT, "ipAddress": "5.9.0.2"}],
-            "deviceId": [DEVICE],
+            "intendedRecipientPerson": CHILD,
+            **CHILD_ACCOUNT,
             "priorCTReports": [999],
             "groupIdentifier": "group-2",
-            "accountTemporarilyDisabled": DISABLED,
-            "accountPermanentlyDisabled": DISABLED,
-            "estimatedLocation": {"countryCode": "DE"},
-            "allEmailsReported": False,
+            **CHILD_ACCOUNT_STATUS,
             "additionalInfo": ["Recipient."],
         }
     ],
     "victim": [
         {
-            "victimPerson": {"firstName": "Jo", "age": 13},
-            "espIdentifier": "user-7",
-            "espService": "Chat",
-            "compromisedAccount": False,
-            "screenName": "jo7",
-            "displayName": ["Jo"],
-            "profileUrl": ["https://www.example.com/u/7"],
-            "profileBio": "Synthetic.",
-            "ipCaptureEvent": [{**IP_EVENT, "ipAddress": "5.9.0.2"}],
-            "deviceId": [DEVICE],
+            "victimPerson": CHILD,
+            **CHILD_ACCOUNT,
             "schoolName": "Example School",
             "priorCTReports": [998],
-            "accountTemporarilyDisabled": DISABLED,
-            "accountPermanentlyDisabled": DISABLED,
-            "estimatedLocation": {"countryCode": "DE"},
-            "allEmailsReported": False,
+            **CHILD_ACCOUNT_STATUS,
             "associatedAccount": [{**ASSOCIATED_ACCOUNT, "type": "Parent/Guardian"}],
             "additionalInfo": "Victim.",
         }

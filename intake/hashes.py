@@ -6,21 +6,19 @@ file's strongest hash is also counted, so that the figures can say how many file
 reported before and how many were unique."""
 
 import re
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 
+from config.reloading import Reloading
 from intake.models import HashSighting, KnownHash, Report, ReportedFile
 from intake.pdq import pdq_match
 
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 EXACT_TYPES = ("sha256", "sha1", "md5")  # strongest first
 IMPORT_BATCH = 20_000
-RELOAD_SECONDS = 300
 HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -93,7 +91,7 @@ def known_hashes_import(
         with connection.cursor() as cursor:
             # Fresh statistics, so that lookups use the index from the first query on.
             cursor.execute("ANALYZE intake_knownhash")
-    forget_loaded_exact_index()
+    loaded_exact_index.forget()
     return result
 
 
@@ -146,13 +144,7 @@ def exact_index_from_database() -> ExactIndex:
     return ExactIndex(entries)
 
 
-@lru_cache(maxsize=1)
-def _loaded_exact_index(epoch: int) -> ExactIndex:
-    return exact_index_from_database()
-
-
-def forget_loaded_exact_index() -> None:
-    _loaded_exact_index.cache_clear()
+loaded_exact_index = Reloading(exact_index_from_database)
 
 
 def upsert_by_copy(entries: Iterable[Entry]) -> None:
@@ -181,8 +173,8 @@ def upsert_by_copy(entries: Iterable[Entry]) -> None:
 def exact_matches(files: Sequence[ReportedFile]) -> dict[int, int]:
     """The id of each file's active known-hash entry matching one of its exact hashes
     (strongest hash first), by file id. The list is held in memory and reloaded every
-    RELOAD_SECONDS, so a new or disabled entry takes effect within that time."""
-    index = _loaded_exact_index(int(time.monotonic() // RELOAD_SECONDS))
+    five minutes, so a new or disabled entry takes effect within that time."""
+    index = loaded_exact_index.get()
     matches: dict[int, int] = {}
     for hash_type in EXACT_TYPES:
         pending = [file for file in files if file.pk not in matches and getattr(file, hash_type)]

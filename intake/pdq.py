@@ -10,18 +10,16 @@ two-bit neighbours too (more work, the same complete recall); the settings refus
 The answer is the nearest entry, the lowest id on a tie: every worker that loads
 the same list answers the same."""
 
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
 
+from config.reloading import Reloading
 from intake.models import KnownHash
 
 CHUNKS = 16
 CHUNK_BITS = 16
-RELOAD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -123,16 +121,11 @@ def index_from_database() -> PdqIndex:
     return PdqIndex(np.array(ids, dtype=np.int64), words)
 
 
-@lru_cache(maxsize=1)
-def _loaded(epoch: int) -> PdqIndex:
-    return index_from_database()
-
-
-def forget_loaded_pdq_index() -> None:
-    _loaded.cache_clear()
+loaded_pdq_index = Reloading(index_from_database)
 
 
 def pdq_match(pdq_hex: str) -> PdqMatch | None:
-    """The nearest active PDQ entry within the threshold, reloaded every RELOAD_SECONDS."""
-    index = _loaded(int(time.monotonic() // RELOAD_SECONDS))
+    """The nearest active PDQ entry within the threshold (the list is reloaded every five
+    minutes)."""
+    index = loaded_pdq_index.get()
     return index.match(pdq_hex.lower(), settings.PDQ_MATCH_THRESHOLD)

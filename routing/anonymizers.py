@@ -2,19 +2,16 @@
 them says little about where a person is. Imported with `manage.py import_anonymizers`."""
 
 import ipaddress
-import time
-from functools import lru_cache
 
+from config.reloading import Reloading
 from routing.models import AnonymizerNetwork
 
-RELOAD_SECONDS = 300
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@lru_cache(maxsize=1)
-def _networks(epoch: int) -> tuple[frozenset[IpAddress], tuple[IpNetwork, ...]]:
-    """Single addresses in a set, wider networks in a list; reloaded every RELOAD_SECONDS."""
+def networks_from_database() -> tuple[frozenset[IpAddress], tuple[IpNetwork, ...]]:
+    """Single addresses in a set, wider networks in a list."""
     single: set[IpAddress] = set()
     wider: list[IpNetwork] = []
     for text in AnonymizerNetwork.objects.values_list("network", flat=True):
@@ -26,10 +23,9 @@ def _networks(epoch: int) -> tuple[frozenset[IpAddress], tuple[IpNetwork, ...]]:
     return frozenset(single), tuple(wider)
 
 
-def forget_loaded_anonymizers() -> None:
-    _networks.cache_clear()
+loaded_anonymizers = Reloading(networks_from_database)
 
 
 def is_anonymizer(address: IpAddress) -> bool:
-    single, wider = _networks(int(time.monotonic() // RELOAD_SECONDS))
+    single, wider = loaded_anonymizers.get()
     return address in single or any(address in network for network in wider)

@@ -15,12 +15,11 @@ from intake.bundles import report_bundle, report_is_viral
 from intake.hashes import report_files_match
 from intake.models import Report
 from intake.priority import facts_for, priority_for
-from routing.anonymizers import forget_loaded_anonymizers
+from routing.anonymizers import loaded_anonymizers
+from routing.countries import REFERENCE_COUNTRIES_CSV
 from routing.location import LOW, IpSighting, Location, locate
 from routing.models import Agency, AnonymizerNetwork, Channel, Country, Referral, RoutingRule
 from routing.selectors import agency_for_country
-
-REFERENCE_COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"
 
 AGENCY_NAMES = {
     Channel.DIRECT: "{country} national police (simulated)",
@@ -150,7 +149,7 @@ def anonymizers_import(*, lines: Iterable[str], source: str) -> AnonymizerImport
         ignore_conflicts=True,
         batch_size=5000,
     )
-    forget_loaded_anonymizers()
+    loaded_anonymizers.forget()
     return AnonymizerImport(
         added=len(networks) - len(known), already_known=len(known), errors=errors
     )

@@ -9,10 +9,10 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from intake.authentication import forget_remembered_logins
-from intake.hashes import forget_loaded_exact_index
-from intake.pdq import forget_loaded_pdq_index
+from intake.hashes import loaded_exact_index
+from intake.pdq import loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create
-from routing.anonymizers import forget_loaded_anonymizers
+from routing.anonymizers import loaded_anonymizers
 from routing.models import Agency
 from routing.services import reference_data_load
 
@@ -83,9 +83,9 @@ def _forget_process_caches() -> Iterator[None]:
     """Lists and logins each process remembers for a while start empty in every test."""
     yield
     forget_remembered_logins()
-    forget_loaded_anonymizers()
-    forget_loaded_pdq_index()
-    forget_loaded_exact_index()
+    loaded_anonymizers.forget()
+    loaded_pdq_index.forget()
+    loaded_exact_index.forget()
 
 
 def run_concurrently(work: Callable[[], T], *, threads: int) -> list[T]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from routing.anonymizers import forget_loaded_anonymizers
+from routing.anonymizers import loaded_anonymizers
 from routing.location import HIGH, LOW, MEDIUM, IpSighting, locate
 from routing.models import AnonymizerNetwork
 from tests.factories import IP_BY_COUNTRY
@@ -28,9 +28,9 @@ def estimate(country: str, **more: Any) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _no_anonymizers_cached() -> Any:
-    forget_loaded_anonymizers()
+    loaded_anonymizers.forget()
     yield
-    forget_loaded_anonymizers()
+    loaded_anonymizers.forget()
 
 
 def test_one_ip_address_is_high_confidence() -> None:
