@@ -30,7 +30,7 @@ run: install
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting a Celery worker with beat beside the web server"; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(PY) -m celery -A config worker -B -Q routing.urgent,routing,default --loglevel INFO \
+		$(PY) -m celery -A config worker -B -Q urgent,routing,delivery,default --loglevel INFO \
 			--schedule $(VENV)/celerybeat-schedule & worker=$$!; \
 		$(PY) manage.py runserver 127.0.0.1:8000; \
 	else \

@@ -38,10 +38,21 @@ class ReportedFileInline(ReadOnlyInline):
     fields = ["file_id", "source", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
 
 
+REFERRAL_INLINE_FIELDS = (
+    "agency",
+    "status",
+    "created_at",
+    "delivered_at",
+    "attempts",
+    "acknowledged_at",
+)
+
+
 class ReferralInline(ReadOnlyInline):
     model = Referral
-    fields = ["agency", "status", "created_at", "delivered_at", "acknowledged_at"]
-    readonly_fields = ["agency", "status", "created_at", "delivered_at", "acknowledged_at"]
+    fields = REFERRAL_INLINE_FIELDS
+    readonly_fields = REFERRAL_INLINE_FIELDS
+    show_change_link = True
 
 
 @admin.register(Report)

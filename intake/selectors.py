@@ -28,7 +28,14 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
     Raises Report.DoesNotExist for an unknown id."""
     report = (
         Report.objects.select_related("provider", "bundle")
-        .prefetch_related("ip_capture_events", "files__known_hash", "referrals__agency")
+        .prefetch_related(
+            "ip_capture_events",
+            "files__known_hash",
+            "referrals__agency",
+            "referrals__referred_from__agency",
+            "referrals__events__by_user",
+            "referrals__events__by_agency",
+        )
         .get(pk=report_id)
     )
 
@@ -95,14 +102,46 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
         ],
         "referrals": [
             {
+                "referralId": referral.pk,
                 "agency": referral.agency.code,
                 "agencyName": referral.agency.name,
                 "country": referral.agency.country_id,
+                "state": referral.agency.us_state or None,
                 "channel": referral.agency.channel,
+                "deliveryMode": referral.agency.delivery_mode,
                 "status": referral.status,
+                "referredFrom": (
+                    referral.referred_from.agency.code if referral.referred_from else None
+                ),
+                "reason": referral.reason or None,
+                # Timings: the report's received/finished/routed times are above.
                 "createdAt": iso(referral.created_at),
                 "deliveredAt": iso(referral.delivered_at),
+                "acknowledgedAt": iso(referral.acknowledged_at),
+                "closedAt": iso(referral.closed_at),
+                "deadLetteredAt": iso(referral.dead_lettered_at),
+                # Webhook delivery attempts (each timed); an inbox delivery needs none.
+                "attempts": sum(event.duration_ms is not None for event in referral.events.all()),
+                "nextAttemptAt": iso(referral.next_attempt_at),
+                "lastError": referral.last_error or None,
+                "history": [
+                    {
+                        "event": event.kind,
+                        "at": iso(event.at),
+                        "by": (
+                            event.by_user.get_username()
+                            if event.by_user
+                            else event.by_agency.code
+                            if event.by_agency
+                            else None
+                        ),
+                        "httpStatus": event.http_status,
+                        "durationMs": event.duration_ms,
+                        "detail": event.detail or None,
+                    }
+                    for event in referral.events.all()
+                ],
             }
-            for referral in sorted(report.referrals.all(), key=lambda r: r.created_at)
+            for referral in sorted(report.referrals.all(), key=lambda r: (r.created_at, r.pk))
         ],
     }

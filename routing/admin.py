@@ -1,8 +1,21 @@
-from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
 
-from routing.models import Agency, AnonymizerNetwork, Country, Referral, RoutingRule
+from config.errors import ApplicationError
+from routing.models import (
+    Agency,
+    AnonymizerNetwork,
+    Country,
+    Referral,
+    ReferralEvent,
+    RoutingRule,
+)
+from routing.services import referral_redeliver, referral_refer_on
 
 
 @admin.register(Country)
@@ -12,36 +25,146 @@ class CountryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "country", "channel", "is_active"]
-    list_filter = ["channel", "is_active"]
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "country", "us_state", "channel", "delivery_mode", "is_active"]
+    list_filter = ["channel", "delivery_mode", "is_active"]
     search_fields = ["code", "name", "country__name"]
     autocomplete_fields = ["country"]
+    # The signing secret is never shown: `configure_agency_webhook` sets a new one and
+    # prints it once.
+    exclude = ["webhook_secret"]
+    history_list_display = ["is_active", "delivery_mode", "webhook_url"]
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(SimpleHistoryAdmin):
     list_display = ["country", "us_state", "agency"]
     list_filter = ["agency__channel"]
     search_fields = ["country__code", "country__name", "agency__code"]
     autocomplete_fields = ["country", "agency"]
+    history_list_display = ["country", "us_state", "agency"]
+
+
+REFERRAL_EVENT_FIELDS = (
+    "at",
+    "kind",
+    "by_user",
+    "by_agency",
+    "http_status",
+    "duration_ms",
+    "detail",
+)
+REFERRAL_FIELDS = (
+    "report",
+    "agency",
+    "status",
+    "referred_from",
+    "reason",
+    "created_at",
+    "delivered_at",
+    "acknowledged_at",
+    "closed_at",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "dead_lettered_at",
+)
+
+
+class ReferralEventInline(admin.TabularInline):
+    model = ReferralEvent
+    fields = REFERRAL_EVENT_FIELDS
+    readonly_fields = REFERRAL_EVENT_FIELDS
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ReferOnForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.filter(is_active=True).order_by("code"),
+        help_text="The agency that should receive the report instead.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
-    list_display = ["id", "report", "agency", "status", "created_at", "delivered_at"]
-    list_filter = ["status", "agency__channel"]
+    list_display = [
+        "id",
+        "report",
+        "agency",
+        "status",
+        "created_at",
+        "delivered_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["status", "agency__channel", "agency__delivery_mode"]
     search_fields = ["=report__id", "agency__code"]
     list_select_related = ["agency"]
-    readonly_fields = ["report", "agency", "created_at", "delivered_at", "acknowledged_at"]
+    fields = REFERRAL_FIELDS
+    readonly_fields = REFERRAL_FIELDS
+    inlines = [ReferralEventInline]
     ordering = ["-created_at"]
     show_full_result_count = False
+    actions = ["deliver_again", "refer_on"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    @admin.action(description="Deliver again (dead-lettered referrals)", permissions=["change"])
+    def deliver_again(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
+        sent = 0
+        for referral in queryset.filter(status=Referral.Status.DEAD_LETTERED):
+            referral_redeliver(referral_id=referral.pk, by_user=request.user)  # type: ignore[arg-type]
+            sent += 1
+        skipped = queryset.count() - sent
+        self.message_user(request, f"{sent} referral(s) sent again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} referral(s) were not dead-lettered.", messages.WARNING
+            )
+
+    @admin.action(description="Refer on to another agency", permissions=["change"])
+    def refer_on(self, request: HttpRequest, queryset: QuerySet[Referral]) -> HttpResponse | None:
+        form = ReferOnForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for referral in queryset:
+                try:
+                    referral_refer_on(
+                        referral_id=referral.pk,
+                        to_agency=form.cleaned_data["agency"],
+                        reason=form.cleaned_data["reason"],
+                        by_user=request.user,  # type: ignore[arg-type]
+                    )
+                    done += 1
+                except ApplicationError as error:
+                    self.message_user(request, f"Referral {referral.pk}: {error}", messages.ERROR)
+            if done:
+                agency = form.cleaned_data["agency"]
+                self.message_user(
+                    request, f"{done} referral(s) referred on to {agency.code}.", messages.SUCCESS
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/routing/referral/refer_on.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Refer on to another agency",
+                "opts": self.model._meta,
+                "referrals": queryset.select_related("agency"),
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(AnonymizerNetwork)

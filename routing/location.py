@@ -32,7 +32,7 @@ from django.conf import settings
 from iptocc import country_code
 
 from routing.anonymizers import is_anonymizer
-from routing.countries import ISO_COUNTRY_CODES
+from routing.countries import ISO_COUNTRY_CODES, US_STATE_NAMES
 
 WEIGHT_IP = 1.0
 WEIGHT_IP_ANONYMIZED = 0.25
@@ -42,10 +42,7 @@ WEIGHT_ADDRESS = 0.5
 WEIGHT_REPORTER_COUNTRY = 0.5
 HIGH_SHARE, HIGH_WEIGHT, MEDIUM_SHARE, MEDIUM_WEIGHT = 0.8, 1.0, 0.6, 0.5
 HIGH, MEDIUM, LOW = "high", "medium", "low"
-US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "  # noqa: SIM905
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
-)
+US_STATES = frozenset(US_STATE_NAMES)
 
 
 @dataclass(frozen=True)

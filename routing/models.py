@@ -1,9 +1,12 @@
 """Where reports go: countries, the agencies that receive them, the routing table
 that joins the two, and referrals of a report to an agency."""
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Channel(models.TextChoices):
@@ -28,6 +31,17 @@ class Country(models.Model):
         return f"{self.name} ({self.code})"
 
 
+class DeliveryMode(models.TextChoices):
+    """How referrals reach an agency."""
+
+    INBOX = "inbox", "Inbox (the agency pulls from its queue)"
+    WEBHOOK = "webhook", "Webhook (signed JSON POSTed to the agency)"
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class Agency(models.Model):
     """A (simulated) law-enforcement agency with a queue of referrals."""
 
@@ -38,12 +52,28 @@ class Agency(models.Model):
     country = models.ForeignKey(
         Country, null=True, blank=True, on_delete=models.PROTECT, related_name="agencies"
     )
+    # The U.S. state an ICAC task force serves.
+    us_state = models.CharField(max_length=2, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     is_active = models.BooleanField(default=True)
+    delivery_mode = models.CharField(
+        max_length=16, choices=DeliveryMode.choices, default=DeliveryMode.INBOX
+    )
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # Signs each webhook delivery (HMAC-SHA256). Needed in clear to sign, so it is kept
+    # out of every page and export; the agency is given it once (`configure_agency_webhook`).
+    webhook_secret = models.CharField(max_length=100, blank=True, default=new_webhook_secret)
+    history = HistoricalRecords(excluded_fields=["webhook_secret"])
 
     class Meta:
         verbose_name_plural = "agencies"
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="agency_webhook_has_url_and_secret",
+                condition=Q(delivery_mode="inbox") | (~Q(webhook_url="") & ~Q(webhook_secret="")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -55,6 +85,7 @@ class RoutingRule(models.Model):
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="routing_rules")
     us_state = models.CharField(max_length=2, blank=True)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="routing_rules")
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -69,26 +100,53 @@ class RoutingRule(models.Model):
 
 
 class Referral(models.Model):
-    """A report made available to an agency. At most one per report and agency."""
+    """A report made available to an agency: the system of record for delivery. At most
+    one open referral per report and agency; a referral closed by re-referral stays as
+    history."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending delivery"
         DELIVERED = "delivered", "Delivered"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RE_REFERRED = "re_referred", "Re-referred"
+        DEAD_LETTERED = "dead_lettered", "Dead-lettered (delivery failed)"
 
     report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="referrals")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The referral this one continues, and why (re-referral); empty for the first.
+    referred_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referred_to"
+    )
+    reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Webhook delivery: attempts made, when the next is due, until when a worker holds it.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    dead_lettered_at = models.DateTimeField(null=True, blank=True)
+
+    OPEN_STATUSES = (Status.PENDING, Status.DELIVERED, Status.ACKNOWLEDGED, Status.DEAD_LETTERED)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["report", "agency"], name="referral_once_per_agency"),
+            models.UniqueConstraint(
+                fields=["report", "agency"],
+                condition=~Q(status="re_referred"),
+                name="referral_open_once_per_agency",
+            ),
             models.CheckConstraint(
                 name="referral_delivered_has_delivered_at",
-                condition=Q(status="pending") | Q(delivered_at__isnull=False),
+                condition=~Q(status__in=["delivered", "acknowledged"])
+                | Q(delivered_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="referral_pending_has_next_attempt",
+                condition=~Q(status="pending") | Q(next_attempt_at__isnull=False),
             ),
         ]
         indexes = [
@@ -96,10 +154,57 @@ class Referral(models.Model):
             models.Index(
                 fields=["agency", "status", "created_at"], name="referral_agency_queue_idx"
             ),
+            # The delivery sweep: pending referrals by when their next attempt is due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="referral_due_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["-dead_lettered_at"],
+                name="referral_dead_letter_idx",
+                condition=Q(status="dead_lettered"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Report {self.report_id} -> {self.agency.code}"
+
+
+class ReferralEvent(models.Model):
+    """One step in a referral's life: created, each delivery attempt, delivered,
+    dead-lettered, redelivery asked, acknowledged, re-referred."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        ATTEMPT_FAILED = "attempt_failed", "Delivery attempt failed"
+        DELIVERED = "delivered", "Delivered"
+        DEAD_LETTERED = "dead_lettered", "Dead-lettered"
+        REDELIVERY = "redelivery", "Redelivery requested"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RE_REFERRED = "re_referred", "Re-referred"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Who did it: a staff user, an agency, or nobody (the system).
+    by_user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A delivery attempt's HTTP status and time taken, an error, a reason.
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["referral", "at"], name="referralevent_referral_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class AnonymizerNetwork(models.Model):

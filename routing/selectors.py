@@ -5,18 +5,21 @@ from django.core.exceptions import ImproperlyConfigured
 from routing.models import Agency, Country, RoutingRule
 
 
-def agency_for_country(*, country_code: str) -> Agency:
-    """The agency whose queue receives reports resolving to ``country_code``: the
-    routing table's active agency for that country, or the analyst review queue when
-    the country is unknown or has no active agency."""
+def agency_for_place(*, country_code: str, us_state: str = "") -> Agency:
+    """The agency whose queue receives reports resolving to ``country_code`` (and, in the
+    U.S., ``us_state``): the routing table's active agency for the state, else for the
+    country (in the U.S., the national queue), else the analyst review queue when the
+    country is unknown or has no active agency."""
     if country_code:
-        rule = (
-            RoutingRule.objects.select_related("agency")
-            .filter(country_id=country_code, us_state="", agency__is_active=True)
-            .first()
-        )
-        if rule is not None:
-            return rule.agency
+        rules = {
+            rule.us_state: rule.agency
+            for rule in RoutingRule.objects.select_related("agency").filter(
+                country_id=country_code, us_state__in={"", us_state}, agency__is_active=True
+            )
+        }
+        agency = rules.get(us_state) or rules.get("")
+        if agency is not None:
+            return agency
     analyst_queue = Agency.objects.filter(code=Agency.ANALYST_QUEUE_CODE).first()
     if analyst_queue is None:
         raise ImproperlyConfigured(

@@ -4,22 +4,35 @@ import csv
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from rest_framework import status
 
+from config.errors import ApplicationError
 from intake.bundles import report_bundle, report_is_viral
 from intake.hashes import report_files_match
 from intake.models import Report
 from intake.priority import facts_for, priority_for
 from routing.anonymizers import loaded_anonymizers
-from routing.countries import REFERENCE_COUNTRIES_CSV
+from routing.countries import REFERENCE_COUNTRIES_CSV, US_STATE_NAMES
 from routing.location import LOW, IpSighting, Location, locate
-from routing.models import Agency, AnonymizerNetwork, Channel, Country, Referral, RoutingRule
-from routing.selectors import agency_for_country
+from routing.models import (
+    Agency,
+    AnonymizerNetwork,
+    Channel,
+    Country,
+    DeliveryMode,
+    Referral,
+    ReferralEvent,
+    RoutingRule,
+    new_webhook_secret,
+)
+from routing.selectors import agency_for_place
 
 AGENCY_NAMES = {
     Channel.DIRECT: "{country} national police (simulated)",
@@ -27,6 +40,7 @@ AGENCY_NAMES = {
     Channel.INTERPOL: "INTERPOL National Central Bureau, {country} (simulated)",
     Channel.DOMESTIC: "{country} ICAC national queue (simulated)",
 }
+ICAC_TASK_FORCE_NAME = "{state} ICAC Task Force (simulated)"
 
 
 def report_route(*, report_id: int) -> Referral | None:
@@ -64,19 +78,9 @@ def report_route(*, report_id: int) -> Referral | None:
         report.priority, report.priority_reasons = priority_for(facts)
         # A country known only with low confidence goes to analysts, like an unknown one.
         routed_country = location.country if location.confidence != LOW else ""
-        agency = agency_for_country(country_code=routed_country)
+        agency = agency_for_place(country_code=routed_country, us_state=location.state)
         now = timezone.now()
-        # Every agency receives through its queue in the database: the referral row is
-        # the delivery.
-        referral, _ = Referral.objects.get_or_create(
-            report=report,
-            agency=agency,
-            defaults={
-                "status": Referral.Status.DELIVERED,
-                "created_at": now,
-                "delivered_at": now,
-            },
-        )
+        referral = referral_create(report=report, agency=agency, now=now)
         report.resolved_country = location.country
         report.country_confidence = location.confidence
         report.us_state = location.state
@@ -97,6 +101,209 @@ def report_route(*, report_id: int) -> Referral | None:
             ]
         )
         return referral
+
+
+def referral_create(
+    *,
+    report: Report,
+    agency: Agency,
+    now: datetime | None = None,
+    referred_from: Referral | None = None,
+    reason: str = "",
+    by_user: User | None = None,
+    by_agency: Agency | None = None,
+) -> Referral:
+    """Refer ``report`` to ``agency``. An inbox agency has it at once (the row is the
+    delivery); a webhook agency's referral is pending, and its delivery is enqueued once
+    the transaction commits. Call inside a transaction."""
+    now = now or timezone.now()
+    inbox = agency.delivery_mode == DeliveryMode.INBOX
+    referral = Referral.objects.create(
+        report=report,
+        agency=agency,
+        referred_from=referred_from,
+        reason=reason,
+        created_at=now,
+        status=Referral.Status.DELIVERED if inbox else Referral.Status.PENDING,
+        delivered_at=now if inbox else None,
+        next_attempt_at=None if inbox else now,
+    )
+    events = [
+        ReferralEvent(
+            referral=referral,
+            kind=ReferralEvent.Kind.CREATED,
+            at=now,
+            by_user=by_user,
+            by_agency=by_agency,
+            detail=reason,
+        )
+    ]
+    if inbox:
+        events.append(ReferralEvent(referral=referral, kind=ReferralEvent.Kind.DELIVERED, at=now))
+    ReferralEvent.objects.bulk_create(events)
+    if not inbox:
+        urgent = report.priority == Report.Priority.IMMINENT
+        transaction.on_commit(lambda: enqueue_delivery(referral.pk, urgent=urgent))
+    return referral
+
+
+def enqueue_delivery(referral_id: int, *, urgent: bool) -> None:
+    from routing.tasks import enqueue_delivery as send  # the tasks module imports this one
+
+    send(referral_id, urgent=urgent)
+
+
+def referral_refer_on(
+    *,
+    referral_id: int,
+    to_agency: Agency,
+    reason: str,
+    by_user: User | None = None,
+    by_agency: Agency | None = None,
+) -> Referral:
+    """Refer a report on from the agency that has it to another, with a reason: by staff
+    (``by_user``), or by the agency itself (``by_agency``, which may only refer on its own
+    referrals). The first referral closes as re-referred and stays as history; the new
+    agency receives the report by its usual delivery path."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(
+            "A reason is required to refer a report on.",
+            code="reason_required",
+            fields={"reason": ["A reason is required."]},
+        )
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("report", "agency")
+            .filter(pk=referral_id)
+            .first()
+        )
+        if referral is None or (by_agency is not None and referral.agency_id != by_agency.pk):
+            raise ApplicationError(
+                "Referral does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
+            )
+        if referral.status == Referral.Status.RE_REFERRED:
+            raise ApplicationError(
+                "This referral was already referred on.",
+                code="referral_closed",
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        if not to_agency.is_active or to_agency.pk == referral.agency_id:
+            raise ApplicationError(
+                f"{to_agency.code} cannot receive this referral: "
+                + ("it is the agency that has it." if to_agency.is_active else "it is inactive."),
+                code="invalid_agency",
+                fields={"agency": ["Choose another, active agency."]},
+            )
+        if Referral.objects.filter(
+            report=referral.report, agency=to_agency, status__in=Referral.OPEN_STATUSES
+        ).exists():
+            raise ApplicationError(
+                f"The report is already referred to {to_agency.code}.",
+                code="already_referred",
+                fields={"agency": ["The report is already referred to this agency."]},
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        now = timezone.now()
+        referral.status = Referral.Status.RE_REFERRED
+        referral.closed_at = now
+        referral.next_attempt_at = None
+        referral.claimed_until = None
+        referral.save(update_fields=["status", "closed_at", "next_attempt_at", "claimed_until"])
+        ReferralEvent.objects.create(
+            referral=referral,
+            kind=ReferralEvent.Kind.RE_REFERRED,
+            at=now,
+            by_user=by_user,
+            by_agency=by_agency,
+            detail=f"To {to_agency.code}: {reason}"[:500],
+        )
+        return referral_create(
+            report=referral.report,
+            agency=to_agency,
+            now=now,
+            referred_from=referral,
+            reason=reason,
+            by_user=by_user,
+            by_agency=by_agency,
+        )
+
+
+def referral_acknowledge(
+    *, referral_id: int, by_user: User | None = None, by_agency: Agency | None = None
+) -> Referral:
+    """The receiving agency has taken the report into its work. Acknowledging again
+    changes nothing."""
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
+        if referral is None or (by_agency is not None and referral.agency_id != by_agency.pk):
+            raise ApplicationError(
+                "Referral does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
+            )
+        if referral.status == Referral.Status.ACKNOWLEDGED:
+            return referral
+        if referral.status != Referral.Status.DELIVERED:
+            raise ApplicationError(
+                f"A referral that is {referral.get_status_display().lower()} cannot be "
+                "acknowledged.",
+                code="not_delivered",
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        now = timezone.now()
+        referral.status = Referral.Status.ACKNOWLEDGED
+        referral.acknowledged_at = now
+        referral.save(update_fields=["status", "acknowledged_at"])
+        ReferralEvent.objects.create(
+            referral=referral,
+            kind=ReferralEvent.Kind.ACKNOWLEDGED,
+            at=now,
+            by_user=by_user,
+            by_agency=by_agency,
+        )
+        return referral
+
+
+def referral_redeliver(*, referral_id: int, by_user: User) -> Referral:
+    """Staff send a dead-lettered referral again (once the agency's endpoint is fixed):
+    a fresh round of attempts starts now."""
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("report")
+            .filter(pk=referral_id)
+            .first()
+        )
+        if referral is None or referral.status != Referral.Status.DEAD_LETTERED:
+            raise ApplicationError(
+                "Only a dead-lettered referral can be delivered again.",
+                code="not_dead_lettered",
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        now = timezone.now()
+        referral.status = Referral.Status.PENDING
+        referral.attempts = 0
+        referral.next_attempt_at = now
+        referral.dead_lettered_at = None
+        referral.save(update_fields=["status", "attempts", "next_attempt_at", "dead_lettered_at"])
+        ReferralEvent.objects.create(
+            referral=referral, kind=ReferralEvent.Kind.REDELIVERY, at=now, by_user=by_user
+        )
+        urgent = referral.report.priority == Report.Priority.IMMINENT
+        transaction.on_commit(lambda: enqueue_delivery(referral.pk, urgent=urgent))
+        return referral
+
+
+def agency_webhook_configure(*, agency: Agency, url: str) -> Agency:
+    """Deliver ``agency``'s referrals to ``url`` from now on, signed with a new secret
+    (returned on the agency, to be given to it once). An empty URL returns the agency to
+    its inbox."""
+    agency.webhook_secret = new_webhook_secret()
+    agency.webhook_url = url
+    agency.delivery_mode = DeliveryMode.WEBHOOK if url else DeliveryMode.INBOX
+    agency.full_clean()
+    agency.save(update_fields=["webhook_secret", "webhook_url", "delivery_mode"])
+    return agency
 
 
 def report_location(report: Report) -> Location:
@@ -178,9 +385,10 @@ class ReferenceDataCounts:
 
 @transaction.atomic
 def reference_data_load(*, path: Path = REFERENCE_COUNTRIES_CSV) -> ReferenceDataCounts:
-    """Load every country, a simulated agency for each, the routing table and the
-    analyst review queue. Safe to run again: country names are refreshed, agencies and
-    routing rules that exist (and any edits made to them) are kept."""
+    """Load every country, a simulated agency for each, the routing table, an ICAC task
+    force for each U.S. state and the analyst review queue. Safe to run again: country
+    names are refreshed, agencies and routing rules that exist (and any edits made to
+    them) are kept."""
     agencies_created = rules_created = 0
     _, created = Agency.objects.get_or_create(
         code=Agency.ANALYST_QUEUE_CODE,
@@ -205,6 +413,22 @@ def reference_data_load(*, path: Path = REFERENCE_COUNTRIES_CSV) -> ReferenceDat
         agencies_created += created
         _, created = RoutingRule.objects.get_or_create(
             country=country, us_state="", defaults={"agency": agency}
+        )
+        rules_created += created
+    united_states = Country.objects.get(code="US")
+    for state, state_name in US_STATE_NAMES.items():
+        agency, created = Agency.objects.get_or_create(
+            code=f"icac-{state}".lower(),
+            defaults={
+                "name": ICAC_TASK_FORCE_NAME.format(state=state_name),
+                "country": united_states,
+                "us_state": state,
+                "channel": Channel.DOMESTIC,
+            },
+        )
+        agencies_created += created
+        _, created = RoutingRule.objects.get_or_create(
+            country=united_states, us_state=state, defaults={"agency": agency}
         )
         rules_created += created
     return ReferenceDataCounts(

@@ -6,12 +6,14 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referral_deliver
 from routing.services import report_route, unrouted_report_ids
 
-# Only errors that a retry can cure: the database went away or was busy.
+# Only errors that a retry can cure: the database went away or was busy. (A failed
+# webhook is not an error of the task: delivery keeps its own schedule of retries.)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-# Routing is idempotent, so a message is acknowledged only once it is done, and given
-# back to the queue if its worker dies.
+# Routing and delivery are idempotent, so a message is acknowledged only once it is
+# done, and given back to the queue if its worker dies.
 ROUTING_TASK: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -42,7 +44,7 @@ def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
     """Send the routing messages for ``report_ids``: one per report, or batches of
     ROUTING_BATCH_SIZE for many. Urgent reports (provisional priority 1) go through their
     own queue, which a dedicated worker serves, so no backlog can hold them up."""
-    queue = settings.ROUTING_URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
+    queue = settings.URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
     if len(report_ids) == 1:
         route_report.apply_async((report_ids[0],), queue=queue)
         return
@@ -56,3 +58,25 @@ def enqueue_unrouted_reports() -> int:
     report_ids = unrouted_report_ids()
     enqueue_routing(report_ids)
     return len(report_ids)
+
+
+@shared_task(**ROUTING_TASK)
+def deliver_referral(referral_id: int, urgent: bool = False) -> None:
+    outcome = referral_deliver(referral_id=referral_id)
+    if outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS:
+        enqueue_delivery(referral_id, urgent=urgent, countdown=outcome.retry_in)
+
+
+def enqueue_delivery(referral_id: int, *, urgent: bool = False, countdown: float = 0) -> None:
+    """Send a referral's delivery message; priority-1 reports' through the urgent queue."""
+    queue = settings.URGENT_QUEUE if urgent else settings.DELIVERY_QUEUE
+    deliver_referral.apply_async((referral_id, urgent), queue=queue, countdown=countdown or None)
+
+
+@shared_task
+def enqueue_due_deliveries() -> int:
+    """The delivery sweep: attempts that fell due with no message to start them."""
+    due = due_delivery_ids()
+    for referral_id, urgent in due:
+        enqueue_delivery(referral_id, urgent=urgent)
+    return len(due)

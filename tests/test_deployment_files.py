@@ -73,9 +73,9 @@ def test_workers_consume_every_queue_and_one_serves_only_urgent_reports(compose:
         assert words[:4] == ["celery", "-A", "config", "worker"]
         consumed[name] = set(option(words, "-Q").split(","))
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    everything = routed | {settings.CELERY_TASK_DEFAULT_QUEUE, settings.ROUTING_URGENT_QUEUE}
+    everything = routed | {settings.CELERY_TASK_DEFAULT_QUEUE, settings.URGENT_QUEUE}
     assert consumed["worker"] >= everything
-    assert consumed["worker-urgent"] == {settings.ROUTING_URGENT_QUEUE}
+    assert consumed["worker-urgent"] == {settings.URGENT_QUEUE}
 
 
 def test_beat_runs_the_celery_app_and_has_a_schedule(compose: dict) -> None:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
     "intake",
     "routing",
 ]
@@ -39,6 +40,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change to the routing table and agencies.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,21 +176,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Routing has two queues: reports that may concern a child in imminent danger (provisional
-# priority 1) go through the urgent one, served by its own worker, so that they never wait
-# behind a backlog; everything else goes through the routing queue.
+# Reports that may concern a child in imminent danger (provisional priority 1 before
+# routing, priority 1 after) are routed and delivered through the urgent queue, served by
+# a worker of its own, so they never wait behind a backlog. Everything else is routed
+# through `routing` and delivered through `delivery`, so a slow agency never holds up
+# routing.
+URGENT_QUEUE = "urgent"
 ROUTING_QUEUE = "routing"
-ROUTING_URGENT_QUEUE = "routing.urgent"
+DELIVERY_QUEUE = "delivery"
 CELERY_TASK_ROUTES = {
     "routing.tasks.route_report": {"queue": ROUTING_QUEUE},
     "routing.tasks.route_reports": {"queue": ROUTING_QUEUE},
+    "routing.tasks.deliver_referral": {"queue": DELIVERY_QUEUE},
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
+    "routing.tasks.enqueue_due_deliveries": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE = {
     "enqueue-unrouted-reports": {
         "task": "routing.tasks.enqueue_unrouted_reports",
         "schedule": 60.0,
+    },
+    "enqueue-due-deliveries": {
+        "task": "routing.tasks.enqueue_due_deliveries",
+        "schedule": 15.0,
     },
     "expire-unfinished-reports": {
         "task": "intake.tasks.expire_unfinished_reports",
@@ -196,6 +208,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A finished report with no referral after this long is enqueued again (the outbox sweep).
 ROUTING_SWEEP_GRACE_SECONDS = env.int("ROUTING_SWEEP_GRACE_SECONDS", default=120)
+
+# Webhook delivery. A failed attempt is retried after a delay that doubles from
+# DELIVERY_RETRY_BASE_SECONDS up to DELIVERY_RETRY_MAX_SECONDS, each drawn at random up to
+# that bound (full jitter); after DELIVERY_MAX_ATTEMPTS the referral is dead-lettered for
+# staff. The defaults retry for about 12 hours.
+DELIVERY_TIMEOUT_SECONDS = env.float("DELIVERY_TIMEOUT_SECONDS", default=10.0)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=10.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=20)
+# A due delivery with no worker on it this long after it fell due is enqueued again.
+DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=30.0)
 
 LOGGING = {
     "version": 1,

@@ -130,7 +130,7 @@ def test_an_urgent_report_is_referred_while_thousands_queued_before_it_wait(
     live_server: Any, provider: Any, start_worker: Callable[..., Path]
 ) -> None:
     start_worker(settings.ROUTING_QUEUE)
-    start_worker(settings.ROUTING_URGENT_QUEUE)
+    start_worker(settings.URGENT_QUEUE)
     document = validated_document(
         ReportSerializer,
         {

@@ -5,7 +5,8 @@ from routing.services import reference_data_load
 
 class Command(BaseCommand):
     help = (
-        "Load every ISO 3166-1 country, a simulated agency for each, the routing table and "
+        "Load every ISO 3166-1 country, a simulated agency for each, an ICAC task force for "
+        "each U.S. state, the routing table and "
         "the analyst review queue. Safe to run again; edits to agencies and rules are kept."
     )
 
