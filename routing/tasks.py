@@ -1,10 +1,14 @@
 """Celery tasks: thin, idempotent, each calling one service."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referral_deliver
 from routing.services import report_route, unrouted_report_ids
@@ -38,6 +42,19 @@ def route_reports(report_ids: list[int]) -> None:
 
 
 ROUTING_BATCH_SIZE = 100
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def sweep_sends_it_if_the_broker_is_down(what: str) -> Iterator[None]:
+    """Messages are sent after the transaction commits, so what they are about is safe in
+    the database. If Redis is down the message is dropped, with a warning, and the sweep
+    sends it once Redis is back: the person submitting is not told of a failure that
+    is not theirs."""
+    try:
+        yield
+    except BrokerUnavailable as error:
+        logger.warning("Could not enqueue %s (%s): the sweep will send it.", what, error)
 
 
 def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
@@ -45,11 +62,13 @@ def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
     ROUTING_BATCH_SIZE for many. Urgent reports (provisional priority 1) go through their
     own queue, which a dedicated worker serves, so no backlog can hold them up."""
     queue = settings.URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
-    if len(report_ids) == 1:
-        route_report.apply_async((report_ids[0],), queue=queue)
-        return
-    for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
-        route_reports.apply_async((report_ids[start : start + ROUTING_BATCH_SIZE],), queue=queue)
+    with sweep_sends_it_if_the_broker_is_down(f"routing of {len(report_ids)} report(s)"):
+        if len(report_ids) == 1:
+            route_report.apply_async((report_ids[0],), queue=queue)
+            return
+        for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
+            batch = report_ids[start : start + ROUTING_BATCH_SIZE]
+            route_reports.apply_async((batch,), queue=queue)
 
 
 @shared_task
@@ -70,7 +89,10 @@ def deliver_referral(referral_id: int, urgent: bool = False) -> None:
 def enqueue_delivery(referral_id: int, *, urgent: bool = False, countdown: float = 0) -> None:
     """Send a referral's delivery message; priority-1 reports' through the urgent queue."""
     queue = settings.URGENT_QUEUE if urgent else settings.DELIVERY_QUEUE
-    deliver_referral.apply_async((referral_id, urgent), queue=queue, countdown=countdown or None)
+    with sweep_sends_it_if_the_broker_is_down(f"delivery of referral {referral_id}"):
+        deliver_referral.apply_async(
+            (referral_id, urgent), queue=queue, countdown=countdown or None
+        )
 
 
 @shared_task

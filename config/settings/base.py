@@ -192,14 +192,18 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.enqueue_due_deliveries": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
 }
+# Seconds between the two outbox sweeps (see ROUTING_SWEEP_GRACE_SECONDS and
+# DELIVERY_SWEEP_GRACE_SECONDS below).
+ROUTING_SWEEP_INTERVAL_SECONDS = env.float("ROUTING_SWEEP_INTERVAL_SECONDS", default=60.0)
+DELIVERY_SWEEP_INTERVAL_SECONDS = env.float("DELIVERY_SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "enqueue-unrouted-reports": {
         "task": "routing.tasks.enqueue_unrouted_reports",
-        "schedule": 60.0,
+        "schedule": ROUTING_SWEEP_INTERVAL_SECONDS,
     },
     "enqueue-due-deliveries": {
         "task": "routing.tasks.enqueue_due_deliveries",
-        "schedule": 15.0,
+        "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
     },
     "expire-unfinished-reports": {
         "task": "intake.tasks.expire_unfinished_reports",
@@ -207,7 +211,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # A finished report with no referral after this long is enqueued again (the outbox sweep).
-ROUTING_SWEEP_GRACE_SECONDS = env.int("ROUTING_SWEEP_GRACE_SECONDS", default=120)
+ROUTING_SWEEP_GRACE_SECONDS = env.float("ROUTING_SWEEP_GRACE_SECONDS", default=120.0)
+# Publishing a message gives up quickly when Redis is down: the report or referral is
+# already committed, and the sweeps send its message once Redis is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 # Webhook delivery. A failed attempt is retried after a delay that doubles from
 # DELIVERY_RETRY_BASE_SECONDS up to DELIVERY_RETRY_MAX_SECONDS, each drawn at random up to
