@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -33,6 +34,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
     # The signing secret is never shown: `configure_agency_webhook` sets a new one and
     # prints it once.
     exclude = ["webhook_secret"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     history_list_display = ["is_active", "delivery_mode", "webhook_url"]
 
 

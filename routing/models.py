@@ -3,6 +3,7 @@ that joins the two, and referrals of a report to an agency."""
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -77,6 +78,10 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.delivery_mode == DeliveryMode.WEBHOOK and not self.webhook_url:
+            raise ValidationError({"webhook_url": "A webhook agency needs the URL to POST to."})
 
 
 class RoutingRule(models.Model):

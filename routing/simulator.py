@@ -37,6 +37,8 @@ class SimulatedAgencies:
 
     fail_share: float = 0.0
     seed: int | None = None
+    # Agency code -> secret. None: each agency's current secret is read from the database.
+    secrets: dict[str, str] | None = None
     received: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,13 +72,14 @@ class SimulatedAgencies:
                 },
             }
 
-
-def agency_secret(code: str) -> str | None:
-    """The agency's current secret, read from the database each time, so a rotated
-    secret takes effect at once."""
-    close_old_connections()
-    agency = Agency.objects.filter(code=code).only("webhook_secret").first()
-    return agency.webhook_secret if agency else None
+    def secret_for(self, code: str) -> str | None:
+        """The agency's secret: as given, or read from the database each time, so a
+        rotated secret takes effect at once."""
+        if self.secrets is not None:
+            return self.secrets.get(code)
+        close_old_connections()
+        agency = Agency.objects.filter(code=code).only("webhook_secret").first()
+        return agency.webhook_secret if agency else None
 
 
 def handler_for(state: SimulatedAgencies) -> type[BaseHTTPRequestHandler]:
@@ -97,7 +100,7 @@ def handler_for(state: SimulatedAgencies) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length)
             code = self.headers.get(AGENCY_HEADER, "")
-            secret = agency_secret(code) if code else None
+            secret = state.secret_for(code) if code else None
             problem = (
                 f"unknown agency {code!r}"
                 if secret is None

@@ -23,11 +23,26 @@ class Command(BaseCommand):
             help="Share of well-signed deliveries answered with 503, from 0 to 1.",
         )
         parser.add_argument("--seed", type=int, help="Makes the simulated failures repeatable.")
+        parser.add_argument(
+            "--secret",
+            action="append",
+            metavar="CODE=SECRET",
+            help="An agency's signing secret (repeatable). Without any, each agency's "
+            "secret is read from the database.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 <= options["fail_share"] <= 1:
             raise CommandError("--fail-share must be between 0 and 1.")
-        state = SimulatedAgencies(fail_share=options["fail_share"], seed=options["seed"])
+        secrets = None
+        if options["secret"]:
+            pairs = [item.partition("=") for item in options["secret"]]
+            if any(not code or not secret for code, _, secret in pairs):
+                raise CommandError("--secret takes CODE=SECRET.")
+            secrets = {code: secret for code, _, secret in pairs}
+        state = SimulatedAgencies(
+            fail_share=options["fail_share"], seed=options["seed"], secrets=secrets
+        )
         server = simulator_server(host=options["host"], port=options["port"], state=state)
         port = server.server_address[1]
         self.stdout.write(
