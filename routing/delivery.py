@@ -95,7 +95,7 @@ def referral_deliver(*, referral_id: int) -> DeliveryOutcome:
         .update(claimed_until=claim)
     )
     if not claimed:
-        return DeliveryOutcome(attempted=False)
+        return DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
     referral = Referral.objects.select_related("agency", "report", "referred_from__agency").get(
         pk=referral_id
     )
@@ -129,6 +129,21 @@ def referral_deliver(*, referral_id: int) -> DeliveryOutcome:
         detail=detail,
         duration_ms=duration_ms,
     )
+
+
+def _seconds_until_due(referral_id: int, now: datetime) -> float | None:
+    """A message that arrives before its referral's attempt is due (a broker's timer may
+    fire a little early) must not be lost: how long until it is due, if it is pending
+    and no worker holds it."""
+    due = (
+        Referral.objects.filter(pk=referral_id, status=Referral.Status.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if due is None or due <= now:
+        return None
+    return (due - now).total_seconds()
 
 
 def _record_attempt(

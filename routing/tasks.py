@@ -82,8 +82,10 @@ def enqueue_unrouted_reports() -> int:
 @shared_task(**ROUTING_TASK)
 def deliver_referral(referral_id: int, urgent: bool = False) -> None:
     outcome = referral_deliver(referral_id=referral_id)
-    if outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS:
-        enqueue_delivery(referral_id, urgent=urgent, countdown=outcome.retry_in)
+    # An eager task (embedded mode, no broker) cannot wait: its retries are the sweep's.
+    soon = outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS
+    if soon and not deliver_referral.request.is_eager:
+        enqueue_delivery(referral_id, urgent=urgent, countdown=outcome.retry_in or 0)
 
 
 def enqueue_delivery(referral_id: int, *, urgent: bool = False, countdown: float = 0) -> None:

@@ -518,3 +518,20 @@ def test_configure_agency_webhook_refuses_an_unknown_agency_or_a_bad_url(
     with pytest.raises(CommandError, match=message):
         call_command("configure_agency_webhook", code, url)
     assert Agency.objects.get(code="direct-gb").delivery_mode == DeliveryMode.INBOX
+
+
+def test_in_embedded_mode_a_failed_delivery_waits_for_the_sweep_instead_of_looping(
+    reference_data: None,
+    failing_simulator: Simulator,
+    fast_retries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    webhook_agency("direct-gb", failing_simulator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = routed_report("GB")
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.PENDING
+    assert referral.attempts == 1
+    assert failing_simulator.received()["failed"] == 1
