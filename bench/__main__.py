@@ -2,10 +2,11 @@
 
 import sys
 
-from bench import hashes, intake
+from bench import hashes, intake, pipeline
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     sys.argv[1:] = []
     intake.main()
     hashes.main()
+    pipeline.main()

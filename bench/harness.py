@@ -23,6 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+# A small complete report; its IP evidence resolves to GB (agency direct-gb).
+REPORT = {
+    "incidentSummary": {
+        "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+        "incidentDateTime": "2026-01-02T03:04:05Z",
+    },
+    "reporter": {"reportingPerson": {"email": "safety@example.com"}},
+    "personOrUserReported": {
+        "screenName": "user-1",
+        "ipCaptureEvent": [{"ipAddress": "81.2.69.160", "eventName": "Upload"}],
+    },
+}
+
+
 @dataclass
 class Stack:
     env: dict[str, str]

@@ -12,20 +12,9 @@ import json
 import re
 from collections.abc import Callable
 
-from bench.harness import Stack, call, machine_description, run_load, stack
+from bench.harness import REPORT, Stack, call, machine_description, run_load, stack
 from tests.intake.xml_samples import MINIMAL_REPORT
 
-REPORT = {
-    "incidentSummary": {
-        "incidentType": "Child Pornography (possession, manufacture, and distribution)",
-        "incidentDateTime": "2026-01-02T03:04:05Z",
-    },
-    "reporter": {"reportingPerson": {"email": "safety@example.com"}},
-    "personOrUserReported": {
-        "screenName": "user-1",
-        "ipCaptureEvent": [{"ipAddress": "81.2.69.160", "eventName": "Upload"}],
-    },
-}
 REPORT_BODY = json.dumps(REPORT).encode()
 BULK_SIZE = 1000
 BULK_BODY = json.dumps({"reports": [REPORT] * BULK_SIZE}).encode()

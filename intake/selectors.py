@@ -23,26 +23,40 @@ def report_get_for_provider(*, provider: Provider | None, report_id: int) -> Rep
     return report
 
 
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+REFERRAL_HISTORY = (
+    "referrals__agency",
+    "referrals__referred_from__agency",
+    "referrals__events__by_user",
+    "referrals__events__by_agency",
+)
+
+
 def report_triage_record(*, report_id: int) -> dict[str, Any]:
     """Everything staff need to see about a report, as plain JSON-ready data.
     Raises Report.DoesNotExist for an unknown id."""
-    report = (
+    return triage_record(report_with_details(report_id=report_id), with_referrals=True)
+
+
+def report_with_details(*, report_id: int, with_referrals: bool = True) -> Report:
+    """A report with what its triage record shows, in a few queries."""
+    return (
         Report.objects.select_related("provider", "bundle")
         .prefetch_related(
-            "ip_capture_events",
-            "files__known_hash",
-            "referrals__agency",
-            "referrals__referred_from__agency",
-            "referrals__events__by_user",
-            "referrals__events__by_agency",
+            "ip_capture_events", "files__known_hash", *(REFERRAL_HISTORY if with_referrals else ())
         )
         .get(pk=report_id)
     )
 
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value else None
 
-    return {
+def triage_record(report: Report, *, with_referrals: bool) -> dict[str, Any]:
+    """``report`` (from report_with_details) as plain JSON-ready data; without its
+    referrals when ``with_referrals`` is false (what an agency is sent)."""
+
+    record = {
         "reportId": report.pk,
         "source": report.source,
         "provider": report.provider.name if report.provider else None,
@@ -100,48 +114,56 @@ def report_triage_record(*, report_id: int) -> dict[str, Any]:
             }
             for file in sorted(report.files.all(), key=lambda file: file.pk)
         ],
-        "referrals": [
-            {
-                "referralId": referral.pk,
-                "agency": referral.agency.code,
-                "agencyName": referral.agency.name,
-                "country": referral.agency.country_id,
-                "state": referral.agency.us_state or None,
-                "channel": referral.agency.channel,
-                "deliveryMode": referral.agency.delivery_mode,
-                "status": referral.status,
-                "referredFrom": (
-                    referral.referred_from.agency.code if referral.referred_from else None
-                ),
-                "reason": referral.reason or None,
-                # Timings: the report's received/finished/routed times are above.
-                "createdAt": iso(referral.created_at),
-                "deliveredAt": iso(referral.delivered_at),
-                "acknowledgedAt": iso(referral.acknowledged_at),
-                "closedAt": iso(referral.closed_at),
-                "deadLetteredAt": iso(referral.dead_lettered_at),
-                # Webhook delivery attempts (each timed); an inbox delivery needs none.
-                "attempts": sum(event.duration_ms is not None for event in referral.events.all()),
-                "nextAttemptAt": iso(referral.next_attempt_at),
-                "lastError": referral.last_error or None,
-                "history": [
-                    {
-                        "event": event.kind,
-                        "at": iso(event.at),
-                        "by": (
-                            event.by_user.get_username()
-                            if event.by_user
-                            else event.by_agency.code
-                            if event.by_agency
-                            else None
-                        ),
-                        "httpStatus": event.http_status,
-                        "durationMs": event.duration_ms,
-                        "detail": event.detail or None,
-                    }
-                    for event in referral.events.all()
-                ],
-            }
-            for referral in sorted(report.referrals.all(), key=lambda r: (r.created_at, r.pk))
-        ],
     }
+    if with_referrals:
+        record["referrals"] = referral_history(report)
+    return record
+
+
+def referral_history(report: Report) -> list[dict[str, Any]]:
+    """Each referral of ``report`` (prefetched with REFERRAL_HISTORY) with its times,
+    delivery attempts and every step of its history."""
+    return [
+        {
+            "referralId": referral.pk,
+            "agency": referral.agency.code,
+            "agencyName": referral.agency.name,
+            "country": referral.agency.country_id,
+            "state": referral.agency.us_state or None,
+            "channel": referral.agency.channel,
+            "deliveryMode": referral.agency.delivery_mode,
+            "status": referral.status,
+            "referredFrom": (
+                referral.referred_from.agency.code if referral.referred_from else None
+            ),
+            "reason": referral.reason or None,
+            # Timings: the report's received/finished/routed times are above.
+            "createdAt": iso(referral.created_at),
+            "deliveredAt": iso(referral.delivered_at),
+            "acknowledgedAt": iso(referral.acknowledged_at),
+            "closedAt": iso(referral.closed_at),
+            "deadLetteredAt": iso(referral.dead_lettered_at),
+            # Webhook delivery attempts (each timed); an inbox delivery needs none.
+            "attempts": sum(event.duration_ms is not None for event in referral.events.all()),
+            "nextAttemptAt": iso(referral.next_attempt_at),
+            "lastError": referral.last_error or None,
+            "history": [
+                {
+                    "event": event.kind,
+                    "at": iso(event.at),
+                    "by": (
+                        event.by_user.get_username()
+                        if event.by_user
+                        else event.by_agency.code
+                        if event.by_agency
+                        else None
+                    ),
+                    "httpStatus": event.http_status,
+                    "durationMs": event.duration_ms,
+                    "detail": event.detail or None,
+                }
+                for event in referral.events.all()
+            ],
+        }
+        for referral in sorted(report.referrals.all(), key=lambda r: (r.created_at, r.pk))
+    ]

@@ -1,6 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+def forget_routing_table(**kwargs: Any) -> None:
+    from routing.selectors import loaded_routing_table
+
+    loaded_routing_table.forget()
 
 
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = "Routing"
+
+    def ready(self) -> None:
+        from routing.models import Agency, RoutingRule
+
+        for model in (Agency, RoutingRule):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_routing_table, sender=model, dispatch_uid=f"forget-{model}")

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from intake.selectors import report_triage_record
+from intake.selectors import report_with_details, triage_record
 from routing.models import DeliveryMode, Referral, ReferralEvent
 from routing.signing import AGENCY_HEADER, REFERRAL_HEADER, signed_headers
 
@@ -66,18 +66,25 @@ def retry_delay(attempts: int) -> float:
 def referral_payload(referral: Referral) -> dict[str, Any]:
     """What an agency receives: the referral and the report's metadata, as staff see it
     (never media, which the system does not have)."""
-    record = report_triage_record(report_id=referral.report_id)
-    record.pop("referrals")
+    report = report_with_details(report_id=referral.report_id, with_referrals=False)
+    record = triage_record(report, with_referrals=False)
     record.pop("priorityOverrides")
     record.pop("provider")  # the reporting company is named in the document
+    referred_from = (
+        Referral.objects.filter(pk=referral.referred_from_id)
+        .values_list("agency__code", flat=True)
+        .first()
+        if referral.referred_from_id
+        else None
+    )
     return {
         "referralId": referral.pk,
         "agency": referral.agency.code,
         "referredAt": referral.created_at.isoformat(),
-        "referredFrom": referral.referred_from.agency.code if referral.referred_from else None,
+        "referredFrom": referred_from,
         "reason": referral.reason or None,
         "report": record,
-        "document": referral.report.document,
+        "document": report.document,
     }
 
 
@@ -96,9 +103,7 @@ def referral_deliver(*, referral_id: int) -> DeliveryOutcome:
     )
     if not claimed:
         return DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
-    referral = Referral.objects.select_related("agency", "report", "referred_from__agency").get(
-        pk=referral_id
-    )
+    referral = Referral.objects.select_related("agency").get(pk=referral_id)
     agency = referral.agency
     if agency.delivery_mode == DeliveryMode.INBOX:
         # The agency moved to its inbox since the referral was made: the row is the delivery.

@@ -1,8 +1,34 @@
 """Reads for routing."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ImproperlyConfigured
 
+from config.reloading import Reloading
 from routing.models import Agency, Country, RoutingRule
+
+# Edits to the routing table reach the process that made them at once (see the signals in
+# routing/apps.py) and every other worker within this many seconds.
+ROUTING_TABLE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """(country, U.S. state or "") -> the active agency there; and the analyst queue."""
+
+    agencies: dict[tuple[str, str], Agency]
+    analyst_queue: Agency | None
+
+
+def routing_table_from_database() -> RoutingTable:
+    rules = RoutingRule.objects.select_related("agency").filter(agency__is_active=True)
+    return RoutingTable(
+        agencies={(rule.country_id, rule.us_state): rule.agency for rule in rules},
+        analyst_queue=Agency.objects.filter(code=Agency.ANALYST_QUEUE_CODE).first(),
+    )
+
+
+loaded_routing_table = Reloading(routing_table_from_database, seconds=ROUTING_TABLE_SECONDS)
 
 
 def agency_for_place(*, country_code: str, us_state: str = "") -> Agency:
@@ -10,22 +36,18 @@ def agency_for_place(*, country_code: str, us_state: str = "") -> Agency:
     U.S., ``us_state``): the routing table's active agency for the state, else for the
     country (in the U.S., the national queue), else the analyst review queue when the
     country is unknown or has no active agency."""
+    table = loaded_routing_table.get()
     if country_code:
-        rules = {
-            rule.us_state: rule.agency
-            for rule in RoutingRule.objects.select_related("agency").filter(
-                country_id=country_code, us_state__in={"", us_state}, agency__is_active=True
-            )
-        }
-        agency = rules.get(us_state) or rules.get("")
+        agency = table.agencies.get((country_code, us_state)) if us_state else None
+        agency = agency or table.agencies.get((country_code, ""))
         if agency is not None:
             return agency
-    analyst_queue = Agency.objects.filter(code=Agency.ANALYST_QUEUE_CODE).first()
-    if analyst_queue is None:
+    if table.analyst_queue is None:
+        loaded_routing_table.forget()
         raise ImproperlyConfigured(
             "The analyst review queue does not exist: run `python manage.py load_reference_data`."
         )
-    return analyst_queue
+    return table.analyst_queue
 
 
 def country_choices() -> list[tuple[str, str]]:

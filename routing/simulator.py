@@ -85,6 +85,9 @@ class SimulatedAgencies:
 def handler_for(state: SimulatedAgencies) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without this, the body of a response
+        # on a busy keep-alive connection waits for the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/received":

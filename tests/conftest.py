@@ -14,6 +14,7 @@ from intake.pdq import loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create
 from routing.anonymizers import loaded_anonymizers
 from routing.models import Agency
+from routing.selectors import loaded_routing_table
 from routing.services import reference_data_load
 
 T = TypeVar("T")
@@ -84,6 +85,7 @@ def _forget_process_caches() -> Iterator[None]:
     yield
     forget_remembered_logins()
     loaded_anonymizers.forget()
+    loaded_routing_table.forget()
     loaded_pdq_index.forget()
     loaded_exact_index.forget()
 
