@@ -153,6 +153,13 @@ def enqueue_delivery(referral_id: int, *, urgent: bool) -> None:
     send(referral_id, urgent=urgent)
 
 
+def referral_not_found() -> ApplicationError:
+    """Another agency's referral is answered exactly like one that does not exist."""
+    return ApplicationError(
+        "Referral does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
+    )
+
+
 def referral_refer_on(
     *,
     referral_id: int,
@@ -180,9 +187,7 @@ def referral_refer_on(
             .first()
         )
         if referral is None or (by_agency is not None and referral.agency_id != by_agency.pk):
-            raise ApplicationError(
-                "Referral does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
-            )
+            raise referral_not_found()
         if referral.status == Referral.Status.RE_REFERRED:
             raise ApplicationError(
                 "This referral was already referred on.",
@@ -238,9 +243,7 @@ def referral_acknowledge(
     with transaction.atomic():
         referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
         if referral is None or (by_agency is not None and referral.agency_id != by_agency.pk):
-            raise ApplicationError(
-                "Referral does not exist.", code="not_found", http_status=status.HTTP_404_NOT_FOUND
-            )
+            raise referral_not_found()
         if referral.status == Referral.Status.ACKNOWLEDGED:
             return referral
         if referral.status != Referral.Status.DELIVERED:
