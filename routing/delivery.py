@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from intake.models import Report
 from intake.selectors import report_with_details, triage_record
 from routing.models import DeliveryMode, Referral, ReferralEvent
 from routing.signing import AGENCY_HEADER, REFERRAL_HEADER, signed_headers
@@ -211,5 +212,5 @@ def due_delivery_ids(*, limit: int = 1000) -> list[tuple[int, bool]]:
         .order_by("next_attempt_at")
         .values_list("pk", "report__priority")[:limit]
     )
-    due = [(pk, priority == "1") for pk, priority in rows]
+    due = [(pk, priority == Report.Priority.IMMINENT) for pk, priority in rows]
     return sorted(due, key=lambda item: not item[1])

@@ -1,7 +1,6 @@
 """The routing table is data: U.S. states to ICAC task forces, edited by supervisors in
 the admin with a history of who changed what."""
 
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -178,9 +177,7 @@ def test_staff_without_the_supervisor_role_cannot_change_routing(
     assert rule.agency_id == before
 
 
-def test_the_referral_pages_open_for_a_supervisor(
-    supervisor: User, client: Client, django_assert_max_num_queries: Any
-) -> None:
+def test_the_referral_pages_open_for_a_supervisor(supervisor: User, client: Client) -> None:
     client.force_login(supervisor)
     report = ReportFactory.create(finished=True)
     referral = report_route(report_id=report.pk)

@@ -112,24 +112,36 @@ def post_json(url: str, token: str, body: dict[str, Any] | None = None) -> dict[
         return json.load(response)
 
 
-def test_report_submitted_over_http_is_referred_by_a_worker_process(
-    live_server: Any, provider: Any, start_worker: Callable[..., Path]
-) -> None:
-    worker_log = start_worker(settings.ROUTING_QUEUE)
+def report_finished_over_http(
+    live_server: Any,
+    provider: Any,
+    country: str,
+    incident_type: str = "Child Sex Trafficking",
+    **summary: str,
+) -> int:
+    """A report opened and finished through the JSON API, seen at an address in ``country``."""
     base = f"{live_server.url}/api/v1/reports"
-    opened = post_json(
+    report_id: int = post_json(
         base,
         provider.token,
         {
             "incidentSummary": {
-                "incidentType": "Child Sex Trafficking",
+                "incidentType": incident_type,
                 "incidentDateTime": "2026-05-06T07:08:09Z",
+                **summary,
             },
-            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY["PK"]}]},
+            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY[country]}]},
         },
-    )
-    report_id = opened["reportId"]
+    )["reportId"]
     assert post_json(f"{base}/{report_id}/finish", provider.token)["status"] == "finished"
+    return report_id
+
+
+def test_report_submitted_over_http_is_referred_by_a_worker_process(
+    live_server: Any, provider: Any, start_worker: Callable[..., Path]
+) -> None:
+    worker_log = start_worker(settings.ROUTING_QUEUE)
+    report_id = report_finished_over_http(live_server, provider, "PK")
 
     referral = wait_for(
         lambda: Referral.objects.select_related("agency").filter(report_id=report_id).first(),
@@ -149,34 +161,16 @@ def test_an_urgent_report_is_referred_while_thousands_queued_before_it_wait(
 ) -> None:
     start_worker(settings.ROUTING_QUEUE)
     start_worker(settings.URGENT_QUEUE)
-    document = validated_document(
-        ReportSerializer,
-        {
-            "incidentSummary": {
-                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
-                "incidentDateTime": "2026-01-02T03:04:05Z",
-            },
-            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY["GB"]}]},
-        },
-    )
-    backlog = reports_submit_bulk(provider=provider.provider, items=[(document, [])] * 3000)
-    backlog_ids = [report.pk for report in backlog]
+    backlog_ids = finished_reports(provider, "GB", 3000)
     assert Report.objects.get(pk=backlog_ids[0]).provisional_priority == ""
 
-    base = f"{live_server.url}/api/v1/reports"
-    urgent_id = post_json(
-        base,
-        provider.token,
-        {
-            "incidentSummary": {
-                "incidentType": "Online Enticement of Children for Sexual Acts",
-                "escalateToHighPriority": "The child says the meeting is tonight.",
-                "incidentDateTime": "2026-05-06T07:08:09Z",
-            },
-            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY["BR"]}]},
-        },
-    )["reportId"]
-    post_json(f"{base}/{urgent_id}/finish", provider.token)
+    urgent_id = report_finished_over_http(
+        live_server,
+        provider,
+        "BR",
+        "Online Enticement of Children for Sexual Acts",
+        escalateToHighPriority="The child says the meeting is tonight.",
+    )
 
     referral = wait_for(
         lambda: Referral.objects.filter(report_id=urgent_id).first(),
@@ -398,23 +392,7 @@ def test_reports_accepted_while_redis_is_down_are_each_referred_once_when_it_ret
     )
 
     own_redis.stop()
-    base = f"{live_server.url}/api/v1/reports"
-    during_outage = []
-    for _ in range(10):
-        report_id = post_json(
-            base,
-            provider.token,
-            {
-                "incidentSummary": {
-                    "incidentType": "Child Sex Trafficking",
-                    "incidentDateTime": "2026-05-06T07:08:09Z",
-                },
-                "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY["DE"]}]},
-            },
-        )["reportId"]
-        finished = post_json(f"{base}/{report_id}/finish", provider.token)
-        assert finished["status"] == "finished"
-        during_outage.append(report_id)
+    during_outage = [report_finished_over_http(live_server, provider, "DE") for _ in range(10)]
     assert not Referral.objects.filter(report_id__in=during_outage).exists()
 
     own_redis.start()
