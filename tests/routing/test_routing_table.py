@@ -1,7 +1,6 @@
 """The routing table is data: U.S. states to ICAC task forces, edited by supervisors in
 the admin with a history of who changed what."""
 
-
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
