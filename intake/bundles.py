@@ -22,10 +22,6 @@ def flagged_viral(report: Report, files: list[ReportedFile]) -> bool:
     )
 
 
-def report_is_viral(report: Report) -> bool:
-    return flagged_viral(report, list(report.files.order_by("pk")))
-
-
 def content_key(files: list[ReportedFile]) -> str:
     """The content item: the first file's known-hash entry, or its strongest hash."""
     first = files[0]
@@ -34,12 +30,12 @@ def content_key(files: list[ReportedFile]) -> str:
     return strongest_hash(first)
 
 
-def report_bundle(report: Report, *, country: str) -> Bundle | None:
-    """The bundle the report joins, if it is bundled (runs in the caller's transaction)."""
-    files = list(report.files.select_related("known_hash").order_by("pk"))
+def report_bundle(report: Report, files: list[ReportedFile], *, country: str) -> Bundle | None:
+    """The bundle the report with ``files`` (matched) joins, if it is bundled (runs in the
+    caller's transaction)."""
     if not files:
         return None
-    much_reported = all(file.known_hash for file in files) and (
+    much_reported = all(file.known_hash_id for file in files) and (
         (files[0].times_seen_before or 0) >= BUNDLE_AFTER
     )
     if not (flagged_viral(report, files) or much_reported):

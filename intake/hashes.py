@@ -210,10 +210,9 @@ def times_seen_before(file_hash: str) -> int:
     return before
 
 
-def report_files_match(report: Report) -> str:
-    """Match the report's files against the known-hash list, count their sightings, and
+def report_files_match(files: list[ReportedFile]) -> str:
+    """Match a report's files against the known-hash list, count their sightings, and
     return the report's content status."""
-    files = list(report.files.order_by("pk"))
     if not files:
         return Report.ContentStatus.NO_FILES
     matches = exact_matches(files)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from config.errors import ApplicationError
-from intake.bundles import report_bundle, report_is_viral
+from intake.bundles import flagged_viral, report_bundle
 from intake.hashes import report_files_match
 from intake.models import Report
 from intake.priority import facts_for, priority_for
@@ -64,10 +64,11 @@ def report_route(*, report_id: int) -> Referral | None:
             return report.referrals.order_by("created_at").first()
 
         location = report_location(report)
-        report.content_status = report_files_match(report)
-        report.bundle = report_bundle(report, country=location.country)
-        viral_only = report.content_status == Report.ContentStatus.KNOWN_ONLY and report_is_viral(
-            report
+        files = list(report.files.order_by("pk"))
+        report.content_status = report_files_match(files)
+        report.bundle = report_bundle(report, files, country=location.country)
+        viral_only = report.content_status == Report.ContentStatus.KNOWN_ONLY and flagged_viral(
+            report, files
         )
         facts = facts_for(
             report,
