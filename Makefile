@@ -2,6 +2,7 @@
 #            DATABASE_URL / REDIS_URL are set; with REDIS_URL a Celery worker runs too)
 # make test  set up and run the whole test suite
 # make lint  ruff, mypy and Django's deployment checks
+# make messages  refresh the translation catalogues (locale/) from the code and compile them
 # make bench the benchmarks against this machine's PostgreSQL and Redis (bench/RESULTS.md)
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ include .env
 export
 endif
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format messages bench clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +41,11 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+messages: install
+	$(PY) manage.py makemessages --no-location --ignore=.venv --ignore=bench --ignore=tests \
+		$(foreach language,es fr pt ar hi fil id,-l $(language))
+	$(PY) manage.py compilemessages --ignore=.venv
 
 lint: install
 	$(PY) -m ruff check .

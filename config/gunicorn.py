@@ -14,4 +14,7 @@ graceful_timeout = 30
 max_requests = 10_000
 max_requests_jitter = 1_000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Without the client's address (%(h)s) or anything it sent beyond the request line: a
+# reporter's address is never written down, not even in a log.
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"

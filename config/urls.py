@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/", include((schema_urlpatterns, "api-docs"))),
     path("ispws/", include((ispws_urlpatterns, "ispws"))),
+    # The language switcher on the public pages posts here (Django's set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("intake.urls")),
 ]
 

@@ -12,6 +12,7 @@ from intake.models import (
     KnownHash,
     Provider,
     Report,
+    ReportAddition,
     ReportedFile,
 )
 from routing.models import Referral
@@ -36,6 +37,15 @@ class IpCaptureEventInline(ReadOnlyInline):
 class ReportedFileInline(ReadOnlyInline):
     model = ReportedFile
     fields = ["file_id", "source", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
+
+
+class ReportAdditionInline(ReadOnlyInline):
+    """What the reporter added later, from the public status page."""
+
+    model = ReportAddition
+    fields = ["added_at", "text"]
+    readonly_fields = ["added_at", "text"]
+    verbose_name_plural = "Added by the reporter"
 
 
 REFERRAL_INLINE_FIELDS = (
@@ -84,7 +94,7 @@ class ReportAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "bundle"]
     show_full_result_count = False
     exclude = ["document"]  # shown read-only, laid out, as submitted_report
-    inlines = [IpCaptureEventInline, ReportedFileInline, ReferralInline]
+    inlines = [IpCaptureEventInline, ReportedFileInline, ReportAdditionInline, ReferralInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

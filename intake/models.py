@@ -335,3 +335,30 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.key}"
+
+
+class PublicReceipt(models.Model):
+    """The receipt code a member of the public was shown once for their report, kept only
+    as a keyed hash: with the report number, it lets them see the report's status and add
+    to it."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="receipt")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Receipt for report {self.report_id}"
+
+
+class ReportAddition(models.Model):
+    """Information a member of the public added to their report after sending it."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="additions")
+    text = models.TextField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Addition {self.pk} to report {self.report_id}"

@@ -6,6 +6,7 @@ from rest_framework import status
 
 from config.errors import ApplicationError
 from intake.models import Provider, Report
+from routing.models import Channel
 
 
 def report_not_found() -> ApplicationError:
@@ -167,3 +168,20 @@ def referral_history(report: Report) -> list[dict[str, Any]]:
         }
         for referral in sorted(report.referrals.all(), key=lambda r: (r.created_at, r.pk))
     ]
+
+
+PUBLIC_STATUS_RECEIVED = "received"
+PUBLIC_STATUS_IN_REVIEW = "in_review"
+PUBLIC_STATUS_REFERRED = "referred"
+
+
+def public_report_status(report: Report) -> str:
+    """Where a member of the public's report is, in the terms they are told (never which
+    agency has it): received, being reviewed by staff, or made available to law
+    enforcement."""
+    referrals = report.referrals.all()
+    if referrals.exclude(agency__channel=Channel.ANALYST).exists():
+        return PUBLIC_STATUS_REFERRED
+    if referrals.exists():
+        return PUBLIC_STATUS_IN_REVIEW
+    return PUBLIC_STATUS_RECEIVED

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -19,8 +20,19 @@ from rest_framework import status
 
 from config.errors import ApplicationError
 from intake.authentication import token_hash
-from intake.models import ApiToken, IdempotencyKey, IpCaptureEvent, Provider, Report, ReportedFile
+from intake.models import (
+    ApiToken,
+    IdempotencyKey,
+    IpCaptureEvent,
+    Provider,
+    PublicReceipt,
+    Report,
+    ReportAddition,
+    ReportedFile,
+)
 from intake.priority import provisional_priority
+from intake.ratelimit import count_and_wait, wait_if_reached
+from intake.receipts import new_receipt_code, receipt_code_hash, receipt_code_matches
 from intake.selectors import report_get_for_provider
 from intake.uploads import UploadDigest
 from routing.tasks import enqueue_routing
@@ -234,12 +246,57 @@ def report_retract(*, report: Report) -> Report:
 
 
 @transaction.atomic
-def report_submit_public(*, document: Mapping[str, Any]) -> Report:
-    """Open and finish a member of the public's report in one step."""
+@dataclass(frozen=True)
+class PublicSubmission:
+    report: Report
+    receipt_code: str  # shown to the reporter once; only its hash is kept
+
+
+@transaction.atomic
+def report_submit_public(*, document: Mapping[str, Any]) -> PublicSubmission:
+    """Open and finish a member of the public's report in one step, with a new receipt
+    code for it."""
     report = report_open(document=document)
     report_finish(report_id=report.pk, provider=None)
     report.refresh_from_db()
-    return report
+    code = new_receipt_code()
+    PublicReceipt.objects.create(report=report, code_hash=receipt_code_hash(code))
+    return PublicSubmission(report=report, receipt_code=code)
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    report: Report | None  # when the number and code match
+    retry_after: int | None = None  # when there were too many wrong codes
+
+
+def public_report_unlock(*, client: str, report_id: int, code: str) -> ReceiptCheck:
+    """The report a member of the public has the receipt code of. Wrong codes are counted
+    per client and per report number; past either limit nothing is checked until the
+    window ends, so a 16-digit code cannot be guessed."""
+    limits = [
+        (f"receipt:client:{client}", settings.PUBLIC_STATUS_FAILURES_PER_HOUR, 3600),
+        (f"receipt:report:{report_id}", settings.PUBLIC_STATUS_FAILURES_PER_REPORT_PER_DAY, 86400),
+    ]
+    for name, limit, window in limits:
+        wait = wait_if_reached(name, limit=limit, window=window)
+        if wait:
+            return ReceiptCheck(report=None, retry_after=wait)
+    receipt = (
+        PublicReceipt.objects.select_related("report")
+        .filter(report_id=report_id, report__source=Report.Source.PUBLIC)
+        .first()
+    )
+    if receipt is None or not receipt_code_matches(code, receipt.code_hash):
+        for name, limit, window in limits:
+            count_and_wait(name, limit=limit, window=window)
+        return ReceiptCheck(report=None)
+    return ReceiptCheck(report=receipt.report)
+
+
+def report_addition_add(*, report: Report, text: str) -> ReportAddition:
+    """What a member of the public adds to their report after sending it."""
+    return ReportAddition.objects.create(report=report, text=text)
 
 
 def reports_expire() -> int:

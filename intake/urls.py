@@ -8,6 +8,7 @@ app_name = "intake"
 urlpatterns = [
     path("", views.home, name="home"),
     path("report/", views.public_report, name="public-report"),
+    path("report/status/", views.report_status, name="report-status"),
 ]
 
 api_urlpatterns = [

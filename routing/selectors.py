@@ -1,8 +1,12 @@
 """Reads for routing."""
 
+import gettext
 from dataclasses import dataclass
+from functools import cache
 
+import pycountry
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from config.reloading import Reloading
 from routing.models import Agency, Country, RoutingRule
@@ -51,4 +55,21 @@ def agency_for_place(*, country_code: str, us_state: str = "") -> Agency:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    return list(Country.objects.order_by("name").values_list("code", "name"))
+    """Every country, named in the current language (ISO 3166 names, translated by
+    pycountry's catalogues) and ordered by that name."""
+    names = country_names(translation.get_language() or "en")
+    rows = Country.objects.values_list("code", "name")
+    choices = [(code, names.get(code, name)) for code, name in rows]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+@cache
+def country_names(language: str) -> dict[str, str]:
+    """ISO 3166 country names in ``language``, by code (English where it has none)."""
+    catalogue = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language, "en"], fallback=True
+    )
+    return {
+        country.alpha_2: catalogue.gettext(getattr(country, "common_name", None) or country.name)
+        for country in pycountry.countries
+    }

@@ -5,6 +5,7 @@ from typing import TypeVar
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -81,7 +82,9 @@ def api_client(provider: ProviderCredentials) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def _forget_process_caches() -> Iterator[None]:
-    """Lists and logins each process remembers for a while start empty in every test."""
+    """Lists and logins each process remembers for a while, and the cache's counts of
+    requests (rate limits), start empty in every test."""
+    cache.clear()
     yield
     forget_remembered_logins()
     loaded_anonymizers.forget()

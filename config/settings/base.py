@@ -4,6 +4,7 @@ comes from the environment (see .env.example)."""
 from pathlib import Path
 
 import environ
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -88,6 +89,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The public pages' languages, chosen from Accept-Language or the switcher on every page.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+    ("hi", "हिन्दी"),
+    ("fil", "Filipino"),
+    ("id", "Bahasa Indonesia"),
+]
+LANG_INFO.setdefault(
+    "fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"}
+)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -111,6 +126,17 @@ if not 0 <= PDQ_MATCH_THRESHOLD <= 47:
     raise ImproperlyConfigured("PDQ_MATCH_THRESHOLD must be between 0 and 47 bits.")
 # Requests per provider per minute, over both interfaces; 0 turns the limit off.
 PROVIDER_RATE_LIMIT_PER_MINUTE = env.int("PROVIDER_RATE_LIMIT_PER_MINUTE", default=60_000)
+# The public pages, per client (a keyed hash of its address) and per report number.
+PUBLIC_REPORTS_PER_HOUR = env.int("PUBLIC_REPORTS_PER_HOUR", default=20)
+PUBLIC_STATUS_FAILURES_PER_HOUR = env.int("PUBLIC_STATUS_FAILURES_PER_HOUR", default=10)
+PUBLIC_STATUS_FAILURES_PER_REPORT_PER_DAY = env.int(
+    "PUBLIC_STATUS_FAILURES_PER_REPORT_PER_DAY", default=20
+)
+# How many proxies of our own stand in front of the web processes (each appends to
+# X-Forwarded-For); 0 when clients connect directly. Rate limits key on the client address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# A public form's body (it has no files); larger ones are refused before they are read.
+PUBLIC_FORM_MAX_BYTES = env.int("PUBLIC_FORM_MAX_BYTES", default=262_144)
 STORAGES = {
     # Media is never written anywhere: there is no file storage to write it to.
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

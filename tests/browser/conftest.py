@@ -1,6 +1,7 @@
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def page(browser: object) -> Iterator[object]:
 @pytest.fixture
 def phone_page(browser: object) -> Iterator[object]:
     context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+        viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
     )
     page = context.new_page()
     yield page
@@ -49,3 +50,34 @@ def phone_page(browser: object) -> Iterator[object]:
 def screenshot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def submit_public_report(page: Any, live_server: Any, *, what: str, country: str) -> None:
+    """The shortest public report: what happened, a date and the reporter's country."""
+    page.goto(f"{live_server.url}/report/")
+    page.locator(f"input[name=what_happened][value={what}]").check()
+    page.locator("#id_incident_date").fill("2026-02-03")
+    page.locator("#id_country").select_option(country)
+    page.locator("form[novalidate] button[type=submit]").click()
+
+
+def send_public_report(page: Any, live_server: Any, *, what: str, country: str) -> str:
+    """Submits the shortest public report; returns the number its receipt shows."""
+    submit_public_report(page, live_server, what=what, country=country)
+    return str(page.locator("#report-number").inner_text())
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
+    )
+    return [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
+        for violation in results.response["violations"]
+    ]

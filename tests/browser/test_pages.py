@@ -5,65 +5,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from intake.models import IncidentType, Report
 from routing.models import Referral
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, send_public_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def test_member_of_the_public_reports_anonymously_on_a_phone(
-    live_server: Any, reference_data: None, phone_page: Any
-) -> None:
-    page = phone_page
-    page.goto(f"{live_server.url}/")
-    screenshot(page, "home-phone")
-    page.get_by_role("link", name="Make a report").click()
-
-    assert page.locator("input[type=file]").count() == 0
-    page.get_by_label("What happened?").select_option(IncidentType.ONLINE_ENTICEMENT.value)
-    page.get_by_label("When did it happen?").fill("2026-02-03T14:30")
-    page.get_by_label("Tell us what you saw.").fill(
-        "Someone in a game chat on example.com asked a child for photos."
-    )
-    page.get_by_label("Which country are you in?").select_option("FR")
-    screenshot(page, "report-form-phone")
-    page.get_by_role("button", name="Send report").click()
-
-    number = page.locator("#report-number").inner_text()
-    screenshot(page, "report-received-phone")
-    report = Report.objects.get(pk=int(number))
-    assert (report.source, report.status, report.stated_country) == ("public", "finished", "FR")
-    assert Referral.objects.get(report=report).agency.code == "direct-fr"
-
-
-def test_form_errors_are_shown_beside_their_fields(
-    live_server: Any, reference_data: None, page: Any
-) -> None:
-    page.goto(f"{live_server.url}/report/")
-    page.get_by_label("When did it happen?").fill("2099-01-01T00:00")
-    page.get_by_label("The IP address of the person responsible").fill("300.1.2.3")
-    page.get_by_role("button", name="Send report").click()
-
-    assert page.get_by_role("alert").inner_text() == "Please correct the fields marked below."
-    body = page.locator("main").inner_text()
-    assert "This field is required." in body
-    assert "cannot be in the future" in body
-    assert "Enter a valid IPv4 or IPv6 address." in body
-    screenshot(page, "report-form-errors")
-    assert not Report.objects.exists()
 
 
 def test_staff_sign_in_and_see_reports_and_referrals(
     live_server: Any, reference_data: None, page: Any
 ) -> None:
     User.objects.create_superuser("analyst", "analyst@example.com", "correct-horse-battery")
-    page.goto(f"{live_server.url}/report/")
-    page.get_by_label("What happened?").select_option(IncidentType.CHILD_SEX_TRAFFICKING.value)
-    page.get_by_label("When did it happen?").fill("2026-02-03T14:30")
-    page.get_by_label("Which country are you in?").select_option("BR")
-    page.get_by_role("button", name="Send report").click()
-    number = page.locator("#report-number").inner_text()
+    number = send_public_report(page, live_server, what="offered_for_sex", country="BR")
 
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Username").fill("analyst")

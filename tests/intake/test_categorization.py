@@ -204,8 +204,8 @@ def test_a_public_report_of_a_child_in_danger_now_is_priority_1(
         client.post(
             "/report/",
             {
-                "incident_type": IncidentType.CHILD_SEXUAL_MOLESTATION.value,
-                "incident_datetime": "2026-01-01T10:00",
+                "what_happened": "offline_abuse",
+                "incident_date": "2026-01-01",
                 "child_in_danger_now": "on",
             },
         )

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models
 from django.test import Client
 
-from intake.models import ReportedFile
+from intake.models import Report, ReportedFile
 from intake.services import ProviderCredentials
 from tests.intake.test_ispws import Ispws, answer, submit
 
@@ -113,8 +113,8 @@ def test_the_public_form_refuses_a_file_and_keeps_nothing(
     response = client.post(
         "/report/",
         {
-            "incident_type": "Child Sex Tourism",
-            "incident_datetime": "2026-01-01T10:00",
+            "what_happened": "travel",
+            "incident_date": "2026-01-01",
             "photo": SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0" + secrets.token_bytes(1024)),
         },
     )
@@ -122,3 +122,4 @@ def test_the_public_form_refuses_a_file_and_keeps_nothing(
     assert response.status_code == 400
     assert "Files cannot be sent here, and none were kept." in response.content.decode()
     assert not ReportedFile.objects.exists()
+    assert not Report.objects.exists()
