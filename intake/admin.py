@@ -3,10 +3,13 @@ import json
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from config.admin import AuditedAdmin
+from intake.audit import audit_trail_of
 from intake.models import (
     ApiToken,
+    AuditEntry,
     Bundle,
     IpCaptureEvent,
     KnownHash,
@@ -66,7 +69,8 @@ class ReferralInline(ReadOnlyInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(AuditedAdmin):
+    audit_views = True  # every look at a report's page is on the record
     list_display = [
         "id",
         "received_at",
@@ -105,12 +109,35 @@ class ReportAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return [field.name for field in Report._meta.fields if field.name != "document"] + [
-            "submitted_report"
+            "submitted_report",
+            "audit_trail",
         ]
 
     @admin.display(description="Priority", ordering="priority")
     def priority_level(self, report: Report) -> str:
         return report.priority
+
+    @admin.display(description="Audit trail (newest first)")
+    def audit_trail(self, report: Report) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{entry.at:%Y-%m-%d %H:%M:%S}",
+                    entry.username or "-",
+                    entry.get_action_display(),
+                    json.dumps(entry.detail, ensure_ascii=False) if entry.detail else "",
+                    entry.client,
+                )
+                for entry in audit_trail_of(report)
+            ),
+        )
+        return format_html(
+            '<table class="audit-trail"><thead><tr><th>When</th><th>Who</th><th>What</th>'
+            "<th>Detail</th><th>From</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="Report as submitted")
     def submitted_report(self, report: Report) -> str:
@@ -120,14 +147,14 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(AuditedAdmin):
     list_display = ["name", "user", "is_active", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["user", "created_at"]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ["user", "created_at"]
     readonly_fields = ["user", "key_hash", "created_at"]
 
@@ -136,7 +163,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(KnownHash)
-class KnownHashAdmin(admin.ModelAdmin):
+class KnownHashAdmin(AuditedAdmin):
     list_display = ["hash_type", "value", "label", "source", "is_active", "created_at"]
     list_filter = ["hash_type", "is_active"]
     list_editable = ["is_active"]
@@ -145,11 +172,32 @@ class KnownHashAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(AuditedAdmin):
     list_display = ["id", "content_key", "country", "day", "report_count"]
     list_filter = ["day", "country"]
     search_fields = ["=content_key"]
     readonly_fields = ["content_key", "country", "day", "report_count", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail, for auditors: read only, for everyone."""
+
+    list_display = ["at", "username", "action", "object_type", "object_id", "client"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["=username", "=object_id", "=client"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -134,6 +134,11 @@ class Report(models.Model):
     routed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [
+            ("triage_report", "Can triage reports: priority, review, bundles"),
+            ("route_report", "Can route and re-route reports to agencies"),
+            ("retract_report", "Can retract a report at its provider's request"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="report_provider_matches_source",
@@ -362,3 +367,58 @@ class ReportAddition(models.Model):
 
     def __str__(self) -> str:
         return f"Addition {self.pk} to report {self.report_id}"
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEntry(models.Model):
+    """One line of the audit trail: who did what, to what, when and from where. Entries
+    are only ever added (the application refuses to change or delete one, and so does a
+    PostgreSQL trigger), and each carries the hash of the one before it, so a changed or
+    removed entry breaks the chain (intake/audit.py, `manage.py audit_verify`)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view"
+        ADD = "add"
+        CHANGE = "change"
+        DELETE = "delete"
+        ACTION = "action"
+        EXPORT = "export"
+        LOGIN = "login"
+        LOGIN_FAILED = "login_failed"
+        LOGOUT = "logout"
+
+    at = models.DateTimeField()
+    username = models.CharField(max_length=150, blank=True)  # kept as text: users come and go
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=100, blank=True)  # e.g. "intake.report"
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    client = models.CharField(max_length=45, blank=True)  # the staff member's address
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        what = f"{self.action} {self.object_type} {self.object_id}".strip()
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {what}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import status
 
 from config.errors import ApplicationError
@@ -77,6 +78,39 @@ def provider_create(*, name: str) -> ProviderCredentials:
     provider = Provider.objects.create(name=name, user=user)
     token = api_token_create(user=user)
     return ProviderCredentials(provider=provider, username=username, password=password, token=token)
+
+
+# Staff --------------------------------------------------------------------------------
+
+STAFF_ROLES = ("analyst", "supervisor", "auditor")
+
+
+@dataclass(frozen=True)
+class StaffCredentials:
+    username: str
+    password: str  # one-time: shown once, stored as Django's password hash
+    totp_uri: str  # otpauth:// for an authenticator app, shown once
+
+
+@transaction.atomic
+def staff_user_create(*, username: str, role: str, superuser: bool = False) -> StaffCredentials:
+    """A staff member in ``role`` (a group made by intake/migrations/0009) with a password
+    and a TOTP device, both to be handed over once: the admin needs both to sign in."""
+    username = username.strip()
+    if role not in STAFF_ROLES:
+        raise ApplicationError(
+            f"Unknown role {role!r}: choose one of {', '.join(STAFF_ROLES)}.", code="invalid"
+        )
+    user_model = get_user_model()
+    if not username or user_model.objects.filter(username=username).exists():
+        raise ApplicationError(f"The username {username!r} is empty or taken.", code="exists")
+    password = secrets.token_urlsafe(18)
+    user = user_model.objects.create_user(
+        username=username, password=password, is_staff=True, is_superuser=superuser
+    )
+    user.groups.add(Group.objects.get(name=role))
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return StaffCredentials(username=username, password=password, totp_uri=device.config_url)
 
 
 # Reports ------------------------------------------------------------------------------

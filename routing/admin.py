@@ -7,7 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import AuditedAdmin
 from config.errors import ApplicationError
+from intake.audit import audit_record
+from intake.models import AuditEntry
 from routing.models import (
     Agency,
     AnonymizerNetwork,
@@ -20,13 +23,13 @@ from routing.services import referral_redeliver, referral_refer_on
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(AuditedAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(AuditedAdmin, SimpleHistoryAdmin):
     list_display = ["code", "name", "country", "us_state", "channel", "delivery_mode", "is_active"]
     list_filter = ["channel", "delivery_mode", "is_active"]
     search_fields = ["code", "name", "country__name"]
@@ -39,7 +42,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin):
+class RoutingRuleAdmin(AuditedAdmin, SimpleHistoryAdmin):
     list_display = ["country", "us_state", "agency"]
     list_filter = ["agency__channel"]
     search_fields = ["country__code", "country__name", "agency__code"]
@@ -93,7 +96,7 @@ class ReferOnForm(forms.Form):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AuditedAdmin):
     list_display = [
         "id",
         "report",
@@ -125,6 +128,7 @@ class ReferralAdmin(admin.ModelAdmin):
         sent = 0
         for referral in queryset.filter(status=Referral.Status.DEAD_LETTERED):
             referral_redeliver(referral_id=referral.pk, by_user=request.user)  # type: ignore[arg-type]
+            audit_action(request, referral, "deliver_again")
             sent += 1
         skipped = queryset.count() - sent
         self.message_user(request, f"{sent} referral(s) sent again.", messages.SUCCESS)
@@ -140,11 +144,18 @@ class ReferralAdmin(admin.ModelAdmin):
             done = 0
             for referral in queryset:
                 try:
-                    referral_refer_on(
+                    new = referral_refer_on(
                         referral_id=referral.pk,
                         to_agency=form.cleaned_data["agency"],
                         reason=form.cleaned_data["reason"],
                         by_user=request.user,  # type: ignore[arg-type]
+                    )
+                    audit_action(
+                        request,
+                        referral,
+                        "refer_on",
+                        to=new.agency.code,
+                        reason=form.cleaned_data["reason"],
                     )
                     done += 1
                 except ApplicationError as error:
@@ -169,7 +180,17 @@ class ReferralAdmin(admin.ModelAdmin):
         )
 
 
+def audit_action(request: HttpRequest, referral: Referral, name: str, **detail: str) -> None:
+    """An action on a referral, on the record of its report."""
+    audit_record(
+        action=AuditEntry.Action.ACTION,
+        request=request,
+        obj=referral.report,
+        detail={"action": name, "referral": referral.pk, "agency": referral.agency.code, **detail},
+    )
+
+
 @admin.register(AnonymizerNetwork)
-class AnonymizerNetworkAdmin(admin.ModelAdmin):
+class AnonymizerNetworkAdmin(AuditedAdmin):
     list_display = ["network", "source", "created_at"]
     search_fields = ["network", "source"]

@@ -1,18 +1,25 @@
+import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from intake.authentication import forget_remembered_logins
 from intake.hashes import loaded_exact_index
 from intake.pdq import loaded_pdq_index
-from intake.services import ProviderCredentials, provider_create
+from intake.services import ProviderCredentials, provider_create, staff_user_create
 from routing.anonymizers import loaded_anonymizers
 from routing.models import Agency
 from routing.selectors import loaded_routing_table
@@ -57,6 +64,19 @@ def reference_data(db: None) -> None:
     again after a transactional test has emptied the tables."""
     if not Agency.objects.filter(code=Agency.ANALYST_QUEUE_CODE).exists():
         reference_data_load()
+
+
+ROLE_MIGRATIONS = ("routing.migrations.0004_supervisor_group", "intake.migrations.0009_staff_roles")
+
+
+def ensure_staff_roles() -> None:
+    """The staff roles, as their migrations make them; made again after a transactional
+    test has emptied the tables."""
+    if Group.objects.filter(name="auditor").exists():
+        return
+    for migration in ROLE_MIGRATIONS:
+        for operation in importlib.import_module(migration).Migration.operations:
+            operation.code(django_apps, None)
 
 
 @pytest.fixture
@@ -117,3 +137,32 @@ def run_concurrently(work: Callable[[], T], *, threads: int) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+def current_totp(username: str) -> str:
+    """The code the staff member's authenticator app shows now."""
+    device = TOTPDevice.objects.get(user__username=username)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """``client`` signed in as ``user``, past both factors (as if the login form had taken
+    the password and a TOTP code from the user's device, made here if it has none)."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, defaults={"name": "authenticator", "confirmed": True}
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def signed_in_staff(
+    client: Client, role: str, *, username: str = "", superuser: bool = False
+) -> Client:
+    """``client`` signed in as a new staff member in ``role``."""
+    ensure_staff_roles()
+    credentials = staff_user_create(username=username or role, role=role, superuser=superuser)
+    return sign_in(client, User.objects.get(username=credentials.username))

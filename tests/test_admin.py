@@ -1,9 +1,9 @@
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from intake.models import Report
 from routing.services import report_route
+from tests.conftest import signed_in_staff
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,9 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    user = User.objects.create_superuser("analyst", "analyst@example.com", "not-a-real-password")
-    client.force_login(user)
-    return client
+    return signed_in_staff(client, "analyst")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Anything that differs between machines
 comes from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -28,6 +29,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "intake",
     "routing",
 ]
@@ -39,11 +43,34 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff are verified with a TOTP device (django-otp); the admin requires it.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change to the routing table and agencies.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a locked-out login (django-axes); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Logins: django-axes counts failures per username and per address, and locks either out
+# for a while after too many; then Django's own check of the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "intake.ratelimit.client_address"  # behind proxies of our own too
+AXES_VERBOSE = False
+# Staff sessions end after this long without a request, and at the latest when the
+# browser closes.
+SESSION_COOKIE_AGE = env.int("STAFF_SESSION_IDLE_SECONDS", default=1800)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tipline")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

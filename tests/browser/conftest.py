@@ -81,3 +81,13 @@ def accessibility_violations(page: Any) -> list[str]:
         f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
         for violation in results.response["violations"]
     ]
+
+
+def admin_log_in(page: Any, username: str, password: str) -> None:
+    """On the admin's login page: the password and the code the authenticator shows."""
+    from tests.conftest import current_totp
+
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authenticator code").fill(current_totp(username))
+    page.get_by_role("button", name="Log in").click()

@@ -3,10 +3,11 @@
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
+from intake.services import staff_user_create
 from routing.models import Referral
-from tests.browser.conftest import screenshot, send_public_report
+from tests.browser.conftest import admin_log_in, screenshot, send_public_report
+from tests.conftest import ensure_staff_roles
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,13 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_staff_sign_in_and_see_reports_and_referrals(
     live_server: Any, reference_data: None, page: Any
 ) -> None:
-    User.objects.create_superuser("analyst", "analyst@example.com", "correct-horse-battery")
+    ensure_staff_roles()
+    staff = staff_user_create(username="analyst", role="analyst")
     number = send_public_report(page, live_server, what="offered_for_sex", country="BR")
 
     page.goto(f"{live_server.url}/admin/")
-    page.get_by_label("Username").fill("analyst")
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
+    admin_log_in(page, "analyst", staff.password)
     page.goto(f"{live_server.url}/admin/intake/report/")
     assert page.locator(f"a[href='/admin/intake/report/{number}/change/']").count() == 1
     screenshot(page, "admin-reports")
@@ -66,12 +66,11 @@ def test_staff_find_a_dead_lettered_referral_and_refer_the_report_on(
     referral = report_route(report_id=report.pk)
     assert referral is not None
     referral_deliver(referral_id=referral.pk)  # nothing listens on port 9
-    User.objects.create_superuser("supervisor", "supervisor@example.com", "correct-horse-battery")
+    ensure_staff_roles()
+    staff = staff_user_create(username="supervisor", role="supervisor")
 
     page.goto(f"{live_server.url}/admin/")
-    page.get_by_label("Username").fill("supervisor")
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Log in").click()
+    admin_log_in(page, "supervisor", staff.password)
     page.goto(f"{live_server.url}/admin/routing/referral/?status__exact=dead_lettered")
     listing = page.locator("#result_list").inner_text()
     assert "Dead-lettered" in listing

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from intake.authentication import token_hash
@@ -29,7 +30,10 @@ def test_create_provider_prints_credentials_once_and_stores_only_hashes() -> Non
     provider = Provider.objects.get(name="Example Video Site")
     assert provider.user.username == printed["username"]
     # The password works, and is stored only as a salted hash.
-    assert authenticate(username=printed["username"], password=printed["password"]) == provider.user
+    assert (
+        authenticate(HttpRequest(), username=printed["username"], password=printed["password"])
+        == provider.user
+    )
     assert printed["password"] not in provider.user.password
     # The token works on the API, and is stored only as its SHA-256.
     stored = ApiToken.objects.get(user=provider.user)

@@ -30,7 +30,7 @@ from routing.services import (
 )
 from routing.signing import signature_problem, signed_headers
 from routing.simulator import SimulatedAgencies, simulator_server
-from tests.conftest import run_concurrently
+from tests.conftest import run_concurrently, signed_in_staff
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,20 +220,21 @@ def test_dead_lettered_referrals_are_listed_for_staff(
     reference_data: None,
     failing_simulator: Simulator,
     fast_retries: Any,
-    admin_client: Client,
+    client: Client,
 ) -> None:
+    signed_in_staff(client, "supervisor")
     webhook_agency("direct-gb", failing_simulator)
     dead = deliver_until_settled(routed_report("GB"))
     delivered = routed_report("DE")
 
-    page = admin_client.get("/admin/routing/referral/", {"status__exact": "dead_lettered"})
+    page = client.get("/admin/routing/referral/", {"status__exact": "dead_lettered"})
 
     assert page.status_code == 200
     listed = {referral.pk for referral in page.context["cl"].result_list}
     assert listed == {dead.pk}
     assert delivered.pk not in listed
     assert "HTTP 503" in page.content.decode()
-    detail = admin_client.get(f"/admin/routing/referral/{dead.pk}/change/")
+    detail = client.get(f"/admin/routing/referral/{dead.pk}/change/")
     assert "Dead-lettered" in detail.content.decode()
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 from routing.countries import US_STATE_NAMES
 from routing.models import Agency, Channel, RoutingRule
 from routing.services import report_route
+from tests.conftest import ensure_staff_roles, sign_in
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,7 @@ def test_a_state_whose_task_force_is_inactive_goes_to_the_national_us_queue(
 
 @pytest.fixture
 def supervisor(reference_data: None) -> User:
+    ensure_staff_roles()
     user = User.objects.create_user("supervisor1", password="x", is_staff=True)
     user.groups.add(Group.objects.get(name="supervisor"))
     return user
@@ -73,7 +75,7 @@ def supervisor(reference_data: None) -> User:
 def test_a_supervisor_edits_the_routing_table_and_the_history_says_who(
     supervisor: User, client: Client
 ) -> None:
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     rule = RoutingRule.objects.get(country_id="KE", us_state="")
     interpol = Agency.objects.get(code="interpol-af")
 
@@ -103,7 +105,7 @@ def test_a_supervisor_edits_the_routing_table_and_the_history_says_who(
 def test_agency_changes_are_kept_in_history_without_the_secret(
     supervisor: User, client: Client
 ) -> None:
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     agency = Agency.objects.get(code="direct-gb")
 
     page = client.get(f"/admin/routing/agency/{agency.pk}/change/")
@@ -130,7 +132,7 @@ def test_agency_changes_are_kept_in_history_without_the_secret(
 
 
 def test_a_webhook_agency_needs_a_url(supervisor: User, client: Client) -> None:
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     agency = Agency.objects.get(code="direct-gb")
 
     response = client.post(
@@ -163,7 +165,7 @@ def test_staff_without_the_supervisor_role_cannot_change_routing(
     reference_data: None, client: Client, url: str
 ) -> None:
     staff = User.objects.create_user("analyst1", password="x", is_staff=True)
-    client.force_login(staff)
+    sign_in(client, staff)
     rule = RoutingRule.objects.get(country_id="KE", us_state="")
     before = rule.agency_id
 
@@ -177,7 +179,7 @@ def test_staff_without_the_supervisor_role_cannot_change_routing(
 
 
 def test_the_referral_pages_open_for_a_supervisor(supervisor: User, client: Client) -> None:
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     report = ReportFactory.create(finished=True)
     referral = report_route(report_id=report.pk)
     assert referral is not None
