@@ -5,7 +5,7 @@ object's page recorded too (reports do)."""
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
@@ -15,6 +15,7 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from intake.audit import audit_record
 from intake.models import AuditEntry
+from routing.checks import routing_problems
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
@@ -39,6 +40,14 @@ class StaffAdminSite(OTPAdminSite):
 
     login_form = StaffLoginForm
     login_template = "admin/staff_login.html"
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.user.has_perm("routing.view_agency"):
+            for problem in routing_problems():
+                messages.warning(request, problem)
+        return super().index(request, extra_context)
 
 
 class AuditedAdmin(admin.ModelAdmin):

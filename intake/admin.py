@@ -1,12 +1,20 @@
 import json
+from typing import Any
 
-from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 
 from config.admin import AuditedAdmin
-from intake.audit import audit_trail_of
+from config.errors import ApplicationError
+from intake.audit import audit_record, audit_trail_of
 from intake.models import (
     ApiToken,
     AuditEntry,
@@ -17,7 +25,9 @@ from intake.models import (
     Report,
     ReportAddition,
     ReportedFile,
+    ReportIdentifier,
 )
+from intake.triage import TRIAGE_ACTIONS, TriageAction
 from routing.models import Referral
 
 
@@ -38,8 +48,25 @@ class IpCaptureEventInline(ReadOnlyInline):
 
 
 class ReportedFileInline(ReadOnlyInline):
+    """Each file's metadata and what the known-hash list made of it (never its bytes:
+    the system has none)."""
+
     model = ReportedFile
-    fields = ["file_id", "source", "file_name", "media_type", "size_bytes", "md5", "sha1", "sha256"]
+    readonly_fields = (
+        "file_id",
+        "source",
+        "file_name",
+        "media_type",
+        "size_bytes",
+        "md5",
+        "sha1",
+        "sha256",
+        "pdq",
+        "known_hash",
+        "match_distance",
+        "times_seen_before",
+    )
+    fields = readonly_fields
 
 
 class ReportAdditionInline(ReadOnlyInline):
@@ -68,6 +95,103 @@ class ReferralInline(ReadOnlyInline):
     show_change_link = True
 
 
+class WaitingForStaffFilter(admin.SimpleListFilter):
+    """The triage view: finished reports that wait for a person."""
+
+    title = "waiting for staff"
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("location", "Country unknown or low confidence"),
+            ("dead_lettered", "Referral dead-lettered"),
+            ("p1_unacknowledged", "Priority 1, not yet acknowledged"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        finished = queryset.filter(status=Report.Status.FINISHED)
+        if self.value() == "location":
+            return finished.filter(Q(resolved_country="") | Q(country_confidence="low"))
+        if self.value() == "dead_lettered":
+            return finished.filter(
+                Exists(
+                    Referral.objects.filter(
+                        report=OuterRef("pk"), status=Referral.Status.DEAD_LETTERED
+                    )
+                )
+            )
+        if self.value() == "p1_unacknowledged":
+            return finished.filter(priority=Report.Priority.IMMINENT).exclude(
+                Exists(
+                    Referral.objects.filter(report=OuterRef("pk"), acknowledged_at__isnull=False)
+                )
+            )
+        return queryset
+
+
+class YesNoFilter(admin.SimpleListFilter):
+    """Whether a column is set."""
+
+    column = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.column}__isnull": self.value() == "no"})
+        return queryset
+
+
+class BundledFilter(YesNoFilter):
+    title = parameter_name = "bundled"
+    column = "bundle"
+
+
+class ReviewedFilter(YesNoFilter):
+    title = parameter_name = "reviewed"
+    column = "reviewed_at"
+
+
+SECTIONS = [
+    (
+        "Report",
+        [
+            "id",
+            "source",
+            "provider",
+            "status",
+            "incident_type",
+            "incident_datetime",
+            "incident_datetime_description",
+            "escalate_to_high_priority",
+            "description",
+        ],
+    ),
+    (
+        "Times",
+        [
+            "received_at",
+            "finished_at",
+            "routed_at",
+            "reviewed_at",
+            "reviewed_by",
+            "retracted_at",
+            "expired_at",
+        ],
+    ),
+    ("Reporter", ["reporter_name", "reporter_email", "reporter_phone", "stated_country"]),
+    (
+        "Where it resolves",
+        ["resolved_country", "country_confidence", "us_state", "location_evidence"],
+    ),
+    ("Priority", ["priority", "priority_reasons_list", "priority_overrides_list"]),
+    ("Content", ["content_status", "bundle"]),
+    ("The report as submitted, by section", ["submitted_report"]),
+    ("Audit trail", ["audit_trail"]),
+]
+
+
 @admin.register(Report)
 class ReportAdmin(AuditedAdmin):
     audit_views = True  # every look at a report's page is on the record
@@ -76,14 +200,15 @@ class ReportAdmin(AuditedAdmin):
         "received_at",
         "source",
         "incident_type",
-        "resolved_country",
-        "country_confidence",
+        "country",
         "priority_level",
         "content_status",
         "bundle",
         "status",
+        "reviewed",
     ]
     list_filter = [
+        WaitingForStaffFilter,
         "priority",
         "status",
         "source",
@@ -91,31 +216,238 @@ class ReportAdmin(AuditedAdmin):
         "content_status",
         "country_confidence",
         "resolved_country",
+        BundledFilter,
+        ReviewedFilter,
     ]
-    search_fields = ["=id", "ip_capture_events__ip_address", "files__md5", "files__sha256"]
+    # Exact matches on indexed columns; screen names, emails, phones and web addresses
+    # through ReportIdentifier (get_search_results).
+    search_fields = [
+        "=id",
+        "=ip_capture_events__ip_address",
+        "=files__md5",
+        "=files__sha1",
+        "=files__sha256",
+    ]
+    search_help_text = (
+        "A report number, IP address, file hash (MD5, SHA-1, SHA-256), screen name, email "
+        "address, phone number or web address, exactly."
+    )
     date_hierarchy = "received_at"
     ordering = ["priority", "-received_at"]  # "1" < "2" < "3" < "I": most urgent first
     list_select_related = ["provider", "bundle"]
     show_full_result_count = False
-    exclude = ["document"]  # shown read-only, laid out, as submitted_report
+    fieldsets = [(title, {"fields": tuple(fields)}) for title, fields in SECTIONS]
+    readonly_fields = [field for _title, fields in SECTIONS for field in fields]
     inlines = [IpCaptureEventInline, ReportedFileInline, ReportAdditionInline, ReferralInline]
+    actions = ["bulk_set_priority", "bulk_mark_reviewed", "bulk_route"]
+    change_form_template = "admin/intake/report/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # What was submitted is evidence and stays as it came; staff act through the
+        # triage actions, each with a reason.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Reports are evidence: they are retracted or expired, never deleted.
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
-        return [field.name for field in Report._meta.fields if field.name != "document"] + [
-            "submitted_report",
-            "audit_trail",
-        ]
+    def has_triage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("intake.triage_report")
+
+    def has_route_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("intake.route_report")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Report], search_term: str
+    ) -> tuple[QuerySet[Report], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().lower()
+        if term:
+            named = ReportIdentifier.objects.filter(value=term).values("report_id")
+            results = results | queryset.filter(pk__in=named)
+        return results, may_have_duplicates
+
+    @admin.display(description="Country", ordering="resolved_country")
+    def country(self, report: Report) -> str:
+        if not report.resolved_country:
+            return "unknown"
+        return f"{report.resolved_country} ({report.country_confidence})"
 
     @admin.display(description="Priority", ordering="priority")
     def priority_level(self, report: Report) -> str:
         return report.priority
+
+    @admin.display(description="Reviewed", boolean=True)
+    def reviewed(self, report: Report) -> bool:
+        return report.reviewed_at is not None
+
+    @admin.display(description="Location evidence")
+    def location_evidence(self, report: Report) -> str:
+        location = report.location or {}
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    item.get("source", ""),
+                    item.get("value", ""),
+                    item.get("country", "") or "-",
+                    item.get("weight", ""),
+                )
+                for item in location.get("evidence", [])
+            ),
+        )
+        return format_html(
+            "<p>{}</p><table><thead><tr><th>Source</th><th>Value</th><th>Country</th>"
+            "<th>Weight</th></tr></thead><tbody>{}</tbody></table>",
+            location.get("rule", "Not located yet."),
+            rows,
+        )
+
+    @admin.display(description="Priority reasons")
+    def priority_reasons_list(self, report: Report) -> str:
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((reason,) for reason in report.priority_reasons)),
+        )
+
+    @admin.display(description="Set by staff")
+    def priority_overrides_list(self, report: Report) -> str:
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} by {}: {} to {}, because {}</li>",
+                (
+                    (item["at"][:19], item["by"], item["from"] or "-", item["to"], item["reason"])
+                    for item in report.priority_overrides
+                ),
+            ),
+        )
+
+    # Triage ----------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        triage = path(
+            "<path:object_id>/triage/<str:action>/",
+            self.admin_site.admin_view(self.triage_view),
+            name="intake_report_triage",
+        )
+        return [triage, *super().get_urls()]
+
+    def allowed_triage(self, request: HttpRequest) -> list[TriageAction]:
+        return [
+            action
+            for action in TRIAGE_ACTIONS.values()
+            if request.user.has_perm(f"intake.{action.permission}")
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "triage_actions": self.allowed_triage(request)}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def triage_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """One triage action on one report: its form, then the action, then the report."""
+        triage = TRIAGE_ACTIONS.get(action)
+        report = self.get_object(request, object_id)
+        if triage is None or report is None:
+            raise Http404("No such report or action.")
+        if not request.user.has_perm(f"intake.{triage.permission}"):
+            raise PermissionDenied
+        form = triage.form(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = self.apply_triage(request, triage, [report], form)
+            if done:
+                return redirect("admin:intake_report_change", report.pk)
+        return self.triage_page(request, triage, [report], form)
+
+    def apply_triage(
+        self,
+        request: HttpRequest,
+        triage: TriageAction,
+        reports: list[Report],
+        form: forms.Form,
+    ) -> int:
+        """Applies ``triage`` to each report, each on the audit trail; a report the
+        action cannot apply to is named in an error message. Returns how many it did."""
+        done = 0
+        for report in reports:
+            try:
+                extra = triage.apply(report, form.cleaned_data, request.user)  # type: ignore[arg-type]
+            except ApplicationError as error:
+                self.message_user(request, f"Report {report.pk}: {error.message}", messages.ERROR)
+                continue
+            audit_record(
+                action=AuditEntry.Action.ACTION,
+                request=request,
+                obj=report,
+                detail={"action": triage.name, "reason": form.cleaned_data["reason"], **extra},
+            )
+            done += 1
+        if done:
+            self.message_user(
+                request, f"{triage.label}: done for {done} report(s).", messages.SUCCESS
+            )
+        return done
+
+    def triage_page(
+        self,
+        request: HttpRequest,
+        triage: TriageAction,
+        reports: list[Report] | QuerySet[Report],
+        form: forms.Form,
+        *,
+        bulk: bool = False,
+    ) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "admin/intake/report/triage.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": triage.label,
+                "opts": self.model._meta,
+                "triage": triage,
+                "reports": reports,
+                "form": form,
+                "bulk": bulk,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def bulk_triage(
+        self, request: HttpRequest, queryset: QuerySet[Report], name: str
+    ) -> HttpResponse | None:
+        triage = TRIAGE_ACTIONS[name]
+        form = triage.form(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self.apply_triage(request, triage, list(queryset), form)
+            return None
+        return self.triage_page(request, triage, queryset, form, bulk=True)
+
+    @admin.action(description="Change priority", permissions=["triage"])
+    def bulk_set_priority(
+        self, request: HttpRequest, queryset: QuerySet[Report]
+    ) -> HttpResponse | None:
+        return self.bulk_triage(request, queryset, "set_priority")
+
+    @admin.action(description="Mark reviewed", permissions=["triage"])
+    def bulk_mark_reviewed(
+        self, request: HttpRequest, queryset: QuerySet[Report]
+    ) -> HttpResponse | None:
+        return self.bulk_triage(request, queryset, "mark_reviewed")
+
+    @admin.action(description="Route or re-route to an agency", permissions=["route"])
+    def bulk_route(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
+        return self.bulk_triage(request, queryset, "route")
 
     @admin.display(description="Audit trail (newest first)")
     def audit_trail(self, report: Report) -> str:

@@ -132,6 +132,9 @@ class Report(models.Model):
     retracted_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
+    # Triage by staff
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         permissions = [
@@ -422,3 +425,21 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
+
+
+class ReportIdentifier(models.Model):
+    """A screen name, email address, phone number or web address a report names, kept
+    lowercased in its own indexed table so staff can search millions of reports for it."""
+
+    class Kind(models.TextChoices):
+        SCREEN_NAME = "screen_name"
+        EMAIL = "email"
+        PHONE = "phone"
+        URL = "url"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=2083, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"

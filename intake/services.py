@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -21,8 +22,10 @@ from rest_framework import status
 
 from config.errors import ApplicationError
 from intake.authentication import token_hash
+from intake.identifiers import report_identifiers
 from intake.models import (
     ApiToken,
+    Bundle,
     IdempotencyKey,
     IpCaptureEvent,
     Provider,
@@ -30,6 +33,7 @@ from intake.models import (
     Report,
     ReportAddition,
     ReportedFile,
+    ReportIdentifier,
 )
 from intake.priority import provisional_priority
 from intake.ratelimit import count_and_wait, wait_if_reached
@@ -216,6 +220,7 @@ def report_open(*, document: Mapping[str, Any], provider: Provider | None = None
         ip_capture_event(event, report=report, role=role)
         for role, event in ip_capture_events_in(document)
     )
+    ReportIdentifier.objects.bulk_create(report_identifiers(report))
     return report
 
 
@@ -279,7 +284,6 @@ def report_retract(*, report: Report) -> Report:
     return report
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class PublicSubmission:
     report: Report
@@ -489,6 +493,9 @@ def reports_submit_bulk(
         if file.details and file.details.get("ipCaptureEvent")
     )
     IpCaptureEvent.objects.bulk_create(events)
+    ReportIdentifier.objects.bulk_create(
+        identifier for report in reports for identifier in report_identifiers(report)
+    )
     urgent_ids = [report.pk for report in reports if report.provisional_priority == "1"]
     other_ids = [report.pk for report in reports if report.provisional_priority != "1"]
 
@@ -512,10 +519,7 @@ def report_priority_override(*, report: Report, priority: str, reason: str, user
             f"{priority!r} is not a priority.",
             fields={"priority": [f"One of {Report.Priority.values}."]},
         )
-    if not reason.strip():
-        raise ApplicationError(
-            "A reason is required.", fields={"reason": ["A reason is required."]}
-        )
+    reason = reason_required(reason)
     report = Report.objects.select_for_update().get(pk=report.pk)
     report.priority_overrides = [
         *report.priority_overrides,
@@ -530,4 +534,64 @@ def report_priority_override(*, report: Report, priority: str, reason: str, user
     report.priority = priority
     report.priority_reasons = [f"Set by staff ({user.get_username()}): {reason.strip()}"]
     report.save(update_fields=["priority", "priority_reasons", "priority_overrides", "updated_at"])
+    return report
+
+
+# Triage by staff ----------------------------------------------------------------------
+
+
+def reason_required(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(
+            "A reason is required.",
+            code="reason_required",
+            fields={"reason": ["A reason is required."]},
+        )
+    return reason
+
+
+@transaction.atomic
+def report_mark_reviewed(*, report: Report, reason: str, user: User) -> Report:
+    """Staff have looked at the report and decided what it needs."""
+    reason_required(reason)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.reviewed_at = report.updated_at = timezone.now()
+    report.reviewed_by = user.get_username()
+    report.save(update_fields=["reviewed_at", "reviewed_by", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_bundle_set(*, report: Report, bundle: Bundle | None, reason: str) -> Report:
+    """Put the report in ``bundle`` (or in none), keeping the bundles' counts right."""
+    reason_required(reason)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.bundle_id == (bundle.pk if bundle else None):
+        return report
+    if report.bundle_id is not None:
+        Bundle.objects.filter(pk=report.bundle_id).update(report_count=F("report_count") - 1)
+    if bundle is not None:
+        Bundle.objects.filter(pk=bundle.pk).update(report_count=F("report_count") + 1)
+    report.bundle = bundle
+    report.updated_at = timezone.now()
+    report.save(update_fields=["bundle", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_retract_for_provider(*, report: Report, reason: str) -> Report:
+    """Staff withdraw a finished report because its provider asked (the provider itself
+    can only retract a report it has not finished)."""
+    reason_required(reason)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.source != Report.Source.PROVIDER or report.status != Report.Status.FINISHED:
+        raise ApplicationError(
+            "Only a provider's finished report can be retracted at its request.",
+            code="not_retractable",
+            http_status=status.HTTP_409_CONFLICT,
+        )
+    report.status = Report.Status.RETRACTED
+    report.retracted_at = report.updated_at = timezone.now()
+    report.save(update_fields=["status", "retracted_at", "updated_at"])
     return report

@@ -15,6 +15,7 @@ class RoutingConfig(AppConfig):
     verbose_name = "Routing"
 
     def ready(self) -> None:
+        from routing import checks  # noqa: F401 (registers the routing table's checks)
         from routing.models import Agency, RoutingRule
 
         for model in (Agency, RoutingRule):

@@ -236,6 +236,42 @@ def referral_refer_on(
         )
 
 
+def report_refer_by_hand(
+    *, report: Report, to_agency: Agency, reason: str, by_user: User
+) -> Referral:
+    """Staff route a report to ``to_agency``: its open referral (the analyst queue's,
+    say) is referred on, or, if it has none, a first referral is made."""
+    with transaction.atomic():
+        current = (
+            Referral.objects.filter(report=report, status__in=Referral.OPEN_STATUSES)
+            .order_by("-created_at")
+            .first()
+        )
+        if current is not None:
+            return referral_refer_on(
+                referral_id=current.pk, to_agency=to_agency, reason=reason, by_user=by_user
+            )
+        reason = reason.strip()
+        if not reason:
+            raise ApplicationError(
+                "A reason is required to route a report.",
+                code="reason_required",
+                fields={"reason": ["A reason is required."]},
+            )
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.status != Report.Status.FINISHED:
+            raise ApplicationError(
+                f"Report {report.pk} is {locked.status}: only a finished report is routed.",
+                code="not_finished",
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        referral = referral_create(report=locked, agency=to_agency, reason=reason, by_user=by_user)
+        if locked.routed_at is None:
+            locked.routed_at = referral.created_at
+            locked.save(update_fields=["routed_at", "updated_at"])
+        return referral
+
+
 def referral_acknowledge(
     *, referral_id: int, by_user: User | None = None, by_agency: Agency | None = None
 ) -> Referral:

@@ -295,6 +295,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # One line per webhook request is noise: every attempt is recorded as a ReferralEvent.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    # One line per webhook request is noise (every attempt is a ReferralEvent), and so is
+    # one per login from django-axes: warnings are enough.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "axes")},
 }
