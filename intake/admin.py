@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from config.admin import AuditedAdmin
 from config.errors import ApplicationError
@@ -153,6 +154,24 @@ class ReviewedFilter(YesNoFilter):
     column = "reviewed_at"
 
 
+def document_as_html(value: Any) -> SafeString:
+    """A report document as nested lists, each element under its CyberTipline name, in
+    the order it came (every value escaped)."""
+    if isinstance(value, dict):
+        return format_html(
+            '<dl class="document">{}</dl>',
+            format_html_join(
+                "", "<dt>{}</dt><dd>{}</dd>", ((k, document_as_html(v)) for k, v in value.items())
+            ),
+        )
+    if isinstance(value, list):
+        return format_html(
+            '<ol class="document">{}</ol>',
+            format_html_join("", "<li>{}</li>", ((document_as_html(item),) for item in value)),
+        )
+    return format_html("{}", "yes" if value is True else "no" if value is False else value)
+
+
 SECTIONS = [
     (
         "Report",
@@ -241,6 +260,9 @@ class ReportAdmin(AuditedAdmin):
     inlines = [IpCaptureEventInline, ReportedFileInline, ReportAdditionInline, ReferralInline]
     actions = ["bulk_set_priority", "bulk_mark_reviewed", "bulk_route"]
     change_form_template = "admin/intake/report/change_form.html"
+
+    class Media:
+        css = {"all": ["intake/admin.css"]}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -473,9 +495,7 @@ class ReportAdmin(AuditedAdmin):
 
     @admin.display(description="Report as submitted")
     def submitted_report(self, report: Report) -> str:
-        return format_html(
-            "<pre>{}</pre>", json.dumps(report.document, indent=2, ensure_ascii=False)
-        )
+        return document_as_html(report.document)
 
 
 @admin.register(Provider)

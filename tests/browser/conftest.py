@@ -84,10 +84,12 @@ def accessibility_violations(page: Any) -> list[str]:
 
 
 def admin_log_in(page: Any, username: str, password: str) -> None:
-    """On the admin's login page: the password and the code the authenticator shows."""
+    """On the admin's login page: the password and the code the authenticator shows;
+    returns once signed in."""
     from tests.conftest import current_totp
 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_label("Authenticator code").fill(current_totp(username))
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)  # signed in

@@ -5,6 +5,7 @@ page scanned with axe-core and photographed at desktop and phone widths."""
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from intake.models import Report, ReportAddition
 from routing.models import Referral
@@ -34,6 +35,7 @@ def test_a_complete_report_in_english_then_its_status_and_more_information(
     page.goto(f"{live_server.url}/")
     check_page(page, "home")
     page.get_by_role("link", name="Make a report").click()
+    page.wait_for_url("**/report/")
     check_page(page, "report-form")
     assert page.locator("input[type=file]").count() == 0
 
@@ -83,7 +85,7 @@ def test_errors_are_summarised_linked_to_their_fields_and_fixed(
 
     summary = page.get_by_role("alert")
     assert "Please correct the following" in summary.inner_text()
-    assert page.locator("#id_incident_date").get_attribute("aria-invalid") == "true"
+    expect(page.locator("#id_incident_date")).to_have_attribute("aria-invalid", "true")
     check_page(page, "report-form-errors")
     summary.get_by_role("link", name="do not send files or images").click()
     assert page.evaluate("location.hash") == "#id_urls"
@@ -154,8 +156,8 @@ def test_a_whole_report_in_arabic_right_to_left(
     page.locator("#language").select_option("ar")
     page.locator("header form button").click()
 
-    assert page.locator("html").get_attribute("dir") == "rtl"
-    assert page.locator("html").get_attribute("lang") == "ar"
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
     check_page(page, "home-arabic-phone")
     english = [
         entry.msgid for entry in catalogue("ar") if " " in entry.msgid and "%(" not in entry.msgid
@@ -206,12 +208,12 @@ def test_every_public_page_and_state_on_a_phone(
     page.get_by_label("Receipt code").fill(code)
     page.get_by_role("button", name="Show the report").click()
     page.get_by_role("button", name="Add to the report").click()  # nothing written: an error
-    assert page.locator("#id_text").get_attribute("aria-invalid") == "true"
+    expect(page.locator("#id_text")).to_have_attribute("aria-invalid", "true")
     check_page(page, "report-status-phone")
 
     settings.PUBLIC_REPORTS_PER_HOUR = 1
     submit_public_report(page, live_server, what="images", country="DE")
-    assert page.get_by_role("heading", level=1).inner_text() == "Please wait a little"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please wait a little")
     check_page(page, "too-many-phone")
     # Everything the pages loaded came from this server.
     assert requested
@@ -225,7 +227,7 @@ def test_a_report_without_javascript(live_server: Any, reference_data: None, bro
         page.goto(f"{live_server.url}/")
         page.locator("#language").select_option("fr")
         page.locator("header form button").click()
-        assert page.locator("html").get_attribute("lang") == "fr"
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
         number = send_public_report(page, live_server, what="travel", country="FR")
     finally:
         context.close()
