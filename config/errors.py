@@ -30,6 +30,19 @@ class ApplicationError(Exception):
         self.http_status = http_status
 
 
+def reason_required(reason: str, *, to: str = "") -> str:
+    """``reason`` stripped; refused when empty. Every decision staff or an agency take by
+    hand (a priority, a route, a retraction) carries one."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(
+            f"A reason is required{' to ' + to if to else ''}.",
+            code="reason_required",
+            fields={"reason": ["A reason is required."]},
+        )
+    return reason
+
+
 def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn DRF's nested error detail into ``{"a.b.0.c": ["reason", ...]}``."""
     if isinstance(detail, dict):

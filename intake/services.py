@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import status
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, reason_required
 from intake.authentication import token_hash
 from intake.identifiers import report_identifiers
 from intake.models import (
@@ -538,17 +538,6 @@ def report_priority_override(*, report: Report, priority: str, reason: str, user
 
 
 # Triage by staff ----------------------------------------------------------------------
-
-
-def reason_required(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError(
-            "A reason is required.",
-            code="reason_required",
-            fields={"reason": ["A reason is required."]},
-        )
-    return reason
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import status
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, reason_required
 from intake.bundles import flagged_viral, report_bundle
 from intake.hashes import report_files_match
 from intake.models import Report
@@ -173,13 +173,7 @@ def referral_refer_on(
     (``by_user``), or by the agency itself (``by_agency``, which may only refer on its own
     referrals). The first referral closes as re-referred and stays as history; the new
     agency receives the report by its usual delivery path."""
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError(
-            "A reason is required to refer a report on.",
-            code="reason_required",
-            fields={"reason": ["A reason is required."]},
-        )
+    reason = reason_required(reason, to="refer a report on")
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update()
@@ -251,13 +245,7 @@ def report_refer_by_hand(
             return referral_refer_on(
                 referral_id=current.pk, to_agency=to_agency, reason=reason, by_user=by_user
             )
-        reason = reason.strip()
-        if not reason:
-            raise ApplicationError(
-                "A reason is required to route a report.",
-                code="reason_required",
-                fields={"reason": ["A reason is required."]},
-            )
+        reason = reason_required(reason, to="route a report")
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status != Report.Status.FINISHED:
             raise ApplicationError(

@@ -18,12 +18,14 @@ from rest_framework.test import APIClient
 
 from intake.authentication import forget_remembered_logins
 from intake.hashes import loaded_exact_index
+from intake.models import Report
 from intake.pdq import loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create, staff_user_create
 from routing.anonymizers import loaded_anonymizers
 from routing.models import Agency
 from routing.selectors import loaded_routing_table
-from routing.services import reference_data_load
+from routing.services import reference_data_load, report_route
+from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 T = TypeVar("T")
 
@@ -77,6 +79,15 @@ def ensure_staff_roles() -> None:
     for migration in ROLE_MIGRATIONS:
         for operation in importlib.import_module(migration).Migration.operations:
             operation.code(django_apps, None)
+
+
+@pytest.fixture
+def routed_report(reference_data: None) -> Report:
+    """A finished report whose IP evidence resolves to Germany, routed there."""
+    report = ReportFactory.create(finished=True)
+    IpCaptureEventFactory.create(report=report, ip_address=IP_BY_COUNTRY["DE"])
+    report_route(report_id=report.pk)
+    return Report.objects.get(pk=report.pk)
 
 
 @pytest.fixture

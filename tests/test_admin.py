@@ -2,9 +2,8 @@ import pytest
 from django.test import Client
 
 from intake.models import Report
-from routing.services import report_route
 from tests.conftest import signed_in_staff
-from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
+from tests.factories import IP_BY_COUNTRY, ReportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,14 +11,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client: Client) -> Client:
     return signed_in_staff(client, "analyst")
-
-
-@pytest.fixture
-def routed_report(reference_data: None) -> Report:
-    report = ReportFactory.create(finished=True)
-    IpCaptureEventFactory.create(report=report, ip_address=IP_BY_COUNTRY["DE"])
-    report_route(report_id=report.pk)
-    return report
 
 
 def test_admin_lists_reports(staff_client: Client, routed_report: Report) -> None:

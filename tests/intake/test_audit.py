@@ -11,19 +11,9 @@ from django.test import Client
 from intake.audit import GENESIS, audit_record, audit_verify, entry_hash
 from intake.models import AuditEntry, Report
 from routing.models import Agency, RoutingRule
-from routing.services import report_route
 from tests.conftest import require, run_concurrently, signed_in_staff, uses_postgresql
-from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def routed_report(reference_data: None) -> Report:
-    report = ReportFactory.create(finished=True)
-    IpCaptureEventFactory.create(report=report, ip_address=IP_BY_COUNTRY["DE"])
-    report_route(report_id=report.pk)
-    return report
 
 
 def entries(**filters: Any) -> list[AuditEntry]:
