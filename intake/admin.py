@@ -28,6 +28,7 @@ from intake.models import (
     ReportedFile,
     ReportIdentifier,
 )
+from intake.selectors import referral_history, report_with_details
 from intake.triage import TRIAGE_ACTIONS, TriageAction
 from routing.models import Referral
 
@@ -206,6 +207,7 @@ SECTIONS = [
     ),
     ("Priority", ["priority", "priority_reasons_list", "priority_overrides_list"]),
     ("Content", ["content_status", "bundle"]),
+    ("Referrals and every delivery attempt", ["referrals_and_attempts"]),
     ("The report as submitted, by section", ["submitted_report"]),
     ("Audit trail", ["audit_trail"]),
 ]
@@ -326,6 +328,31 @@ class ReportAdmin(AuditedAdmin):
             "<p>{}</p><table><thead><tr><th>Source</th><th>Value</th><th>Country</th>"
             "<th>Weight</th></tr></thead><tbody>{}</tbody></table>",
             location.get("rule", "Not located yet."),
+            rows,
+        )
+
+    @admin.display(description="Referrals")
+    def referrals_and_attempts(self, report: Report) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{referral['agency']} ({referral['status']})",
+                    step["event"],
+                    step["at"][:19].replace("T", " "),
+                    step["by"] or "",
+                    step["httpStatus"] or "",
+                    step["detail"] or "",
+                )
+                for referral in referral_history(report_with_details(report_id=report.pk))
+                for step in referral["history"]
+            ),
+        )
+        return format_html(
+            '<table class="referral-history"><thead><tr><th>Referral</th><th>Step</th>'
+            "<th>When</th><th>By</th><th>HTTP</th><th>Detail</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
             rows,
         )
 

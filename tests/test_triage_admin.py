@@ -167,12 +167,17 @@ def test_a_report_page_shows_every_section_and_no_media(analyst: Client) -> None
         "Where it resolves",
         "Priority",
         "Content",
+        "Referrals and every delivery attempt",
         "The report as submitted, by section",
         "Audit trail",
     ):
         assert f">{section}</h2>" in html, section
     assert "Germany national police (simulated)" in html
     assert IP_BY_COUNTRY["DE"] in html
+    history = html[html.index('<table class="referral-history">') :]
+    history = history[: history.index("</table>")]
+    steps = re.findall(r"<tr><td>direct-de \(delivered\)</td><td>(\w+)</td>", history)
+    assert steps == ["created", "delivered"]
     assert "Times seen before" in html
     # No media: the only images are the admin's own icons; nothing inline.
     images = re.findall(r'<img[^>]+src="([^"]+)"', html)
