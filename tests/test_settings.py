@@ -119,3 +119,21 @@ def test_production_settings_pass_the_deployment_checks() -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_new_embedded_database_migrates_and_loads_its_reference_data(tmp_path: Path) -> None:
+    """What `make run` does first on a new machine (the system checks `migrate` runs come
+    before any table exists)."""
+    env = clean_environment(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'new.sqlite3'}",
+    )
+    for command in (["migrate", "--noinput", "-v0"], ["load_reference_data"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
