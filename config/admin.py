@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +28,12 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
             return
         device = match_token(user, token)
         if device is None:
+            audit_record(
+                action=AuditEntry.Action.LOGIN_FAILED,
+                request=self.request,
+                username=user.get_username(),
+                detail={"reason": "the authenticator code did not match"},
+            )
             raise forms.ValidationError(
                 "That code is not the one your authenticator app shows now.", code="invalid_token"
             )
@@ -40,6 +45,9 @@ class StaffAdminSite(OTPAdminSite):
 
     login_form = StaffLoginForm
     login_template = "admin/staff_login.html"
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -79,7 +87,7 @@ class AuditedAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
         if self.audit_views and request.method == "GET" and response.status_code == 200:
-            obj = self.get_object(request, unquote(object_id))
+            obj = getattr(response, "context_data", {}).get("original")
             if obj is not None:
                 audit_record(action=AuditEntry.Action.VIEW, request=request, obj=obj)
         return response

@@ -4,7 +4,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,6 +19,7 @@ from django.utils.safestring import SafeString
 from config.admin import AuditedAdmin
 from config.errors import ApplicationError
 from intake.audit import audit_record, audit_trail_of
+from intake.identifiers import identifier_key
 from intake.models import (
     ApiToken,
     AuditEntry,
@@ -288,9 +292,10 @@ class ReportAdmin(AuditedAdmin):
         self, request: HttpRequest, queryset: QuerySet[Report], search_term: str
     ) -> tuple[QuerySet[Report], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip().lower()
-        if term:
-            named = ReportIdentifier.objects.filter(value=term).values("report_id")
+        if search_term.strip():
+            named = ReportIdentifier.objects.filter(value=identifier_key(search_term)).values(
+                "report_id"
+            )
             results = results | queryset.filter(pk__in=named)
         return results, may_have_duplicates
 
@@ -426,21 +431,27 @@ class ReportAdmin(AuditedAdmin):
         reports: list[Report],
         form: forms.Form,
     ) -> int:
-        """Applies ``triage`` to each report, each on the audit trail; a report the
-        action cannot apply to is named in an error message. Returns how many it did."""
+        """Applies ``triage`` to each report, each with its audit entry in the same
+        transaction (no action without its record); a report the action cannot apply to
+        is named in an error message. Returns how many it did."""
         done = 0
         for report in reports:
             try:
-                extra = triage.apply(report, form.cleaned_data, request.user)  # type: ignore[arg-type]
+                with transaction.atomic():
+                    extra = triage.apply(report, form.cleaned_data, request.user)  # type: ignore[arg-type]
+                    audit_record(
+                        action=AuditEntry.Action.ACTION,
+                        request=request,
+                        obj=report,
+                        detail={
+                            "action": triage.name,
+                            "reason": form.cleaned_data["reason"],
+                            **extra,
+                        },
+                    )
             except ApplicationError as error:
                 self.message_user(request, f"Report {report.pk}: {error.message}", messages.ERROR)
                 continue
-            audit_record(
-                action=AuditEntry.Action.ACTION,
-                request=request,
-                obj=report,
-                detail={"action": triage.name, "reason": form.cleaned_data["reason"], **extra},
-            )
             done += 1
         if done:
             self.message_user(
@@ -580,3 +591,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(AuditedAdmin, UserAdmin):
+    """Users, for supervisors: they set roles (groups) and activity, and every change is
+    on the audit trail; who is a superuser, and single permissions, only a superuser sets."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly

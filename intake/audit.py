@@ -38,7 +38,7 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 def object_type_of(obj: Model) -> str:
-    return f"{obj._meta.app_label}.{obj._meta.model_name}"
+    return obj._meta.label_lower
 
 
 def audit_record(

@@ -8,7 +8,7 @@ import binascii
 import hashlib
 import time
 
-from django.contrib.auth import authenticate
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions
@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from intake.models import ApiToken
 
+PROVIDER_PASSWORDS = ModelBackend()
 REMEMBER_SECONDS = 30
 REMEMBER_AT_MOST = 10_000
 _remembered: dict[str, tuple[User, float]] = {}
@@ -71,7 +72,10 @@ def user_for_basic_auth(request: HttpRequest) -> User | None:
     key = "basic:" + hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
     user = remembered(key)
     if user is None:
-        found = authenticate(request, username=username, password=password)
+        # Django's password check itself, not authenticate(): staff login lockouts
+        # (django-axes) and the staff audit trail are not for providers' logins, which a
+        # stranger's wrong passwords must never lock out.
+        found = PROVIDER_PASSWORDS.authenticate(request, username=username, password=password)
         if not isinstance(found, User):
             return None
         user = remember(key, User.objects.select_related("provider").get(pk=found.pk))

@@ -15,7 +15,7 @@ from intake import schema
 from intake.documents import serializer_for, validated_document
 from intake.models import IncidentType
 from intake.priority import PUBLIC_DANGER_NOW
-from intake.validators import DATA_URI, validate_no_media
+from intake.validators import validate_no_media
 from routing.selectors import country_choices
 
 # What happened, in plain words, and the CyberTipline incident type each one is.
@@ -118,8 +118,6 @@ class LinesField(forms.CharField):
 class UrlLinesField(LinesField):
     def check_line(self, line: str) -> None:
         super().check_line(line)
-        if DATA_URI.search(line):
-            no_media(line)
         try:
             URLValidator(schemes=["http", "https"])(line)
         except ValidationError:

@@ -17,6 +17,16 @@ KINDS = {
 }
 
 
+# Values are indexed by their first characters: enough to tell identifiers apart, and
+# within what a PostgreSQL index entry can hold whatever the alphabet.
+KEY_LENGTH = 500
+
+
+def identifier_key(text: str) -> str:
+    """How an identifier is kept and looked up: trimmed, lowercased, cut to KEY_LENGTH."""
+    return text.strip().lower()[:KEY_LENGTH]
+
+
 def identifiers_in(document: Any) -> Iterator[tuple[str, str]]:
     """(kind, lowercased value) for each identifier anywhere in ``document``."""
     if isinstance(document, Mapping):
@@ -28,7 +38,7 @@ def identifiers_in(document: Any) -> Iterator[tuple[str, str]]:
             for item in value if isinstance(value, list) else [value]:
                 text = item.get("value") if isinstance(item, Mapping) else item
                 if isinstance(text, str) and text.strip():
-                    yield kind, text.strip().lower()[:2083]
+                    yield kind, identifier_key(text)
     elif isinstance(document, list):
         for item in document:
             yield from identifiers_in(item)

@@ -439,7 +439,7 @@ class ReportIdentifier(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="identifiers")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    value = models.CharField(max_length=2083, db_index=True)
+    value = models.CharField(max_length=500, db_index=True)  # identifiers.identifier_key
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.value}"

@@ -177,11 +177,15 @@ PUBLIC_STATUS_REFERRED = "referred"
 
 def public_report_status(report: Report) -> str:
     """Where a member of the public's report is, in the terms they are told (never which
-    agency has it): received, being reviewed by staff, or made available to law
-    enforcement."""
-    referrals = report.referrals.all()
-    if referrals.exclude(agency__channel=Channel.ANALYST).exists():
+    agency has it): received, being reviewed by staff (with the analysts), or made
+    available to law enforcement (delivered to an agency)."""
+    channels = set(
+        report.referrals.filter(delivered_at__isnull=False).values_list(
+            "agency__channel", flat=True
+        )
+    )
+    if channels - {Channel.ANALYST}:
         return PUBLIC_STATUS_REFERRED
-    if referrals.exists():
+    if channels:
         return PUBLIC_STATUS_IN_REVIEW
     return PUBLIC_STATUS_RECEIVED

@@ -21,13 +21,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def refused_body(request: HttpRequest) -> HttpResponse | None:
-    """A page for a body the public pages never take: files (which were hashed in
-    transit and dropped, never kept), or one too large."""
+    """A page for files, which the public pages never take (they were hashed in transit
+    and dropped, never kept; a body too large never gets this far:
+    intake.middleware.PublicBodyLimitMiddleware)."""
     if request.FILES:
         return render(request, "intake/refused.html", {"reason": "files"}, status=400)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.PUBLIC_FORM_MAX_BYTES:
-        return render(request, "intake/refused.html", {"reason": "too_large"}, status=413)
     return None
 
 

@@ -1,7 +1,6 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -10,7 +9,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.admin import AuditedAdmin
 from config.errors import ApplicationError
 from intake.audit import audit_record
-from intake.models import AuditEntry
+from intake.models import AuditEntry, Report
+from intake.triage import RouteForm as ReferOnForm
 from routing.models import (
     Agency,
     AnonymizerNetwork,
@@ -87,14 +87,6 @@ class ReferralEventInline(admin.TabularInline):
         return False
 
 
-class ReferOnForm(forms.Form):
-    agency = forms.ModelChoiceField(
-        queryset=Agency.objects.filter(is_active=True).order_by("code"),
-        help_text="The agency that should receive the report instead.",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-
-
 @admin.register(Referral)
 class ReferralAdmin(AuditedAdmin):
     list_display = [
@@ -126,9 +118,12 @@ class ReferralAdmin(AuditedAdmin):
     @admin.action(description="Deliver again (dead-lettered referrals)", permissions=["change"])
     def deliver_again(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
         sent = 0
-        for referral in queryset.filter(status=Referral.Status.DEAD_LETTERED):
-            referral_redeliver(referral_id=referral.pk, by_user=request.user)  # type: ignore[arg-type]
-            audit_action(request, referral, "deliver_again")
+        for referral in queryset.filter(status=Referral.Status.DEAD_LETTERED).select_related(
+            "agency"
+        ):
+            with transaction.atomic():  # the action and its audit entry, or neither
+                referral_redeliver(referral_id=referral.pk, by_user=request.user)  # type: ignore[arg-type]
+                audit_action(request, referral, "deliver_again")
             sent += 1
         skipped = queryset.count() - sent
         self.message_user(request, f"{sent} referral(s) sent again.", messages.SUCCESS)
@@ -142,21 +137,22 @@ class ReferralAdmin(AuditedAdmin):
         form = ReferOnForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             done = 0
-            for referral in queryset:
+            for referral in queryset.select_related("agency"):
                 try:
-                    new = referral_refer_on(
-                        referral_id=referral.pk,
-                        to_agency=form.cleaned_data["agency"],
-                        reason=form.cleaned_data["reason"],
-                        by_user=request.user,  # type: ignore[arg-type]
-                    )
-                    audit_action(
-                        request,
-                        referral,
-                        "refer_on",
-                        to=new.agency.code,
-                        reason=form.cleaned_data["reason"],
-                    )
+                    with transaction.atomic():  # the action and its audit entry, or neither
+                        new = referral_refer_on(
+                            referral_id=referral.pk,
+                            to_agency=form.cleaned_data["agency"],
+                            reason=form.cleaned_data["reason"],
+                            by_user=request.user,  # type: ignore[arg-type]
+                        )
+                        audit_action(
+                            request,
+                            referral,
+                            "refer_on",
+                            to=new.agency.code,
+                            reason=form.cleaned_data["reason"],
+                        )
                     done += 1
                 except ApplicationError as error:
                     self.message_user(request, f"Referral {referral.pk}: {error}", messages.ERROR)
@@ -185,7 +181,7 @@ def audit_action(request: HttpRequest, referral: Referral, name: str, **detail: 
     audit_record(
         action=AuditEntry.Action.ACTION,
         request=request,
-        obj=referral.report,
+        obj=Report(pk=referral.report_id),
         detail={"action": name, "referral": referral.pk, "agency": referral.agency.code, **detail},
     )
 

@@ -233,25 +233,26 @@ def referral_refer_on(
 def report_refer_by_hand(
     *, report: Report, to_agency: Agency, reason: str, by_user: User
 ) -> Referral:
-    """Staff route a report to ``to_agency``: its open referral (the analyst queue's,
-    say) is referred on, or, if it has none, a first referral is made."""
+    """Staff route a finished report to ``to_agency``: its open referral (the analyst
+    queue's, say) is referred on, or, if it has none, a first referral is made. The report
+    is locked first, so this and a routing task never both refer it."""
+    reason = reason_required(reason, to="route a report")
     with transaction.atomic():
-        current = (
-            Referral.objects.filter(report=report, status__in=Referral.OPEN_STATUSES)
-            .order_by("-created_at")
-            .first()
-        )
-        if current is not None:
-            return referral_refer_on(
-                referral_id=current.pk, to_agency=to_agency, reason=reason, by_user=by_user
-            )
-        reason = reason_required(reason, to="route a report")
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status != Report.Status.FINISHED:
             raise ApplicationError(
                 f"Report {report.pk} is {locked.status}: only a finished report is routed.",
                 code="not_finished",
                 http_status=status.HTTP_409_CONFLICT,
+            )
+        current = (
+            Referral.objects.filter(report=locked, status__in=Referral.OPEN_STATUSES)
+            .order_by("-created_at")
+            .first()
+        )
+        if current is not None:
+            return referral_refer_on(
+                referral_id=current.pk, to_agency=to_agency, reason=reason, by_user=by_user
             )
         referral = referral_create(report=locked, agency=to_agency, reason=reason, by_user=by_user)
         if locked.routed_at is None:

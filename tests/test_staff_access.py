@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from intake.models import AuditEntry, Report
 from intake.services import staff_user_create
-from routing.models import RoutingRule
+from routing.models import Agency, RoutingRule
+from routing.services import report_route
 from tests.conftest import current_totp, ensure_staff_roles, signed_in_staff
 from tests.factories import ReportFactory
 
@@ -153,21 +154,55 @@ def test_each_role_can_do_only_its_work(
 
 
 def test_an_analyst_cannot_refer_a_report_on(client: Client, reference_data: None) -> None:
-    from routing.services import report_route
-
     signed_in_staff(client, "analyst")
     report = ReportFactory.create(finished=True)
     referral = report_route(report_id=report.pk)
     assert referral is not None
+    austria = Agency.objects.get(code="direct-at")
 
     page = client.post(
         "/admin/routing/referral/",
-        {"action": "refer_on", "_selected_action": [referral.pk], "apply": "1", "reason": "x"},
+        {
+            "action": "refer_on",
+            "_selected_action": [referral.pk],
+            "apply": "1",
+            "agency": austria.pk,
+            "reason": "A valid request in every way but the role.",
+        },
     )
 
-    assert page.status_code in (200, 302, 403)
-    assert Report.objects.get(pk=report.pk).referrals.count() == 1
+    # The action is not offered to the role: the list answers without acting.
+    assert page.status_code in (200, 302)
+    assert list(
+        Report.objects.get(pk=report.pk).referrals.values_list("agency__code", flat=True)
+    ) == [referral.agency.code]
     assert not AuditEntry.objects.filter(action="action").exists()
+
+
+def test_a_supervisor_manages_users_but_cannot_make_anyone_superuser(
+    client: Client, reference_data: None
+) -> None:
+    signed_in_staff(client, "supervisor", username="sam")
+    sam = User.objects.get(username="sam")
+
+    page = client.get(f"/admin/auth/user/{sam.pk}/change/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="is_superuser"' not in html
+    assert 'name="user_permissions"' not in html
+    assert 'name="groups"' in html
+
+
+def test_a_wrong_authenticator_code_is_on_the_record(client: Client) -> None:
+    ensure_staff_roles()
+    staff = staff_user_create(username="ana", role="analyst")
+
+    log_in(client, "ana", staff.password, "000000")
+
+    failed = AuditEntry.objects.get(action="login_failed")
+    assert (failed.username, failed.client) == ("ana", "127.0.0.1")
+    assert failed.detail == {"reason": "the authenticator code did not match"}
 
 
 def test_the_roles_and_their_permissions_come_from_the_migrations() -> None:

@@ -19,7 +19,7 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StaffAdminConfig",  # django.contrib.admin, with the two-factor site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "intake.middleware.PublicBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Staff are verified with a TOTP device (django-otp); the admin requires it.
@@ -53,15 +54,19 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Logins: django-axes counts failures per username and per address, and locks either out
-# for a while after too many; then Django's own check of the password.
+# Staff logins: django-axes counts the admin's failed logins per username and locks the
+# username out for a while after too many; then Django's own check of the password.
+# Providers' logins (HTTP Basic on the XML interface) are not counted: a stranger's wrong
+# passwords must not lock a provider out of reporting.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_ONLY_ADMIN_SITE = True
+# Per username, not per address: behind a shared proxy one address is every staff member.
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "intake.ratelimit.client_address"  # behind proxies of our own too
 AXES_VERBOSE = False
@@ -71,6 +76,8 @@ SESSION_COOKIE_AGE = env.int("STAFF_SESSION_IDLE_SECONDS", default=1800)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tipline")
+# axes.W006 asks for the address among the lockout parameters; see above for why not.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

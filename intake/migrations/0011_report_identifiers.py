@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('screen_name', 'Screen Name'), ('email', 'Email'), ('phone', 'Phone'), ('url', 'Url')], max_length=16)),
-                ('value', models.CharField(db_index=True, max_length=2083)),
+                ('value', models.CharField(db_index=True, max_length=500)),
                 ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identifiers', to='intake.report')),
             ],
         ),

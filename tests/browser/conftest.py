@@ -31,7 +31,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    # en-US: the date field takes month, day, year, as the keyboard test types them.
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")  # type: ignore[attr-defined]
     page = context.new_page()
     yield page
     context.close()
@@ -40,7 +41,10 @@ def page(browser: object) -> Iterator[object]:
 @pytest.fixture
 def phone_page(browser: object) -> Iterator[object]:
     context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
+        viewport={"width": 360, "height": 780},
+        device_scale_factor=2,
+        is_mobile=True,
+        locale="en-US",
     )
     page = context.new_page()
     yield page

@@ -61,6 +61,7 @@ def test_a_complete_report_in_english_then_its_status_and_more_information(
     assert Referral.objects.get(report=report).agency.code == "direct-gb"
 
     page.get_by_role("link", name="Check your report or add to it").click()
+    page.wait_for_url("**/report/status/")
     check_page(page, "report-status-lookup")
     page.get_by_label("Report number").fill(number)
     page.get_by_label("Receipt code").fill(code)
@@ -95,7 +96,7 @@ def test_errors_are_summarised_linked_to_their_fields_and_fixed(
     page.get_by_label("When did it happen?").fill("2026-01-05")
     page.get_by_label("Web addresses").fill("")
     page.get_by_role("button", name="Send report").click()
-    assert page.locator("#report-number").is_visible()
+    expect(page.locator("#report-number")).to_be_visible()
     assert Report.objects.count() == 1
 
 
@@ -170,6 +171,7 @@ def test_a_whole_report_in_arabic_right_to_left(
     page.locator("#id_description").fill("وصف لما رأيته على example.com")
     check_page(page, "report-form-arabic-phone")
     page.locator("form[novalidate] button[type=submit]").click()
+    expect(page.locator("#report-number")).to_be_visible()  # the receipt, in Arabic
 
     body = page.locator("body").inner_text()
     assert [text for text in english if text in body] == []
@@ -193,6 +195,7 @@ def test_every_public_page_and_state_on_a_phone(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{live_server.url}/report/")
     page.locator("form[novalidate] button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
     check_page(page, "report-form-errors-phone")
 
     number = send_public_report(page, live_server, what="images", country="DE")

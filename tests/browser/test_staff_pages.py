@@ -85,6 +85,7 @@ def test_an_analyst_triages_a_report(
     page.wait_for_url("**/?q=loud-bear")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     page.locator("#result_list tbody tr th a").click()
+    page.wait_for_url(lambda url: f"/admin/intake/report/{known.pk}/change/" in url)
 
     body = page.locator("#content").inner_text()
     for text in (
@@ -102,6 +103,7 @@ def test_an_analyst_triages_a_report(
     page.get_by_role("link", name="Mark reviewed").click()
     page.get_by_label("Reason").fill("Checked the chat logs.")
     page.get_by_role("button", name="Mark reviewed").click()
+    page.wait_for_url(f"**/admin/intake/report/{known.pk}/change/")
 
     assert "Mark reviewed: done for 1 report(s)." in page.locator(".messagelist").inner_text()
     assert "Checked the chat logs." in page.locator(".audit-trail").inner_text()

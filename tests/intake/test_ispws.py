@@ -15,7 +15,7 @@ from lxml import etree
 from intake import schema
 from intake.documents import document_to_xml
 from intake.examples import EXAMPLE_REPORT
-from intake.models import IpCaptureEvent, Provider, Report, ReportedFile
+from intake.models import AuditEntry, IpCaptureEvent, Provider, Report, ReportedFile
 from intake.services import ProviderCredentials
 from intake.xml import xml_bytes
 from routing.models import Referral
@@ -399,3 +399,19 @@ def test_a_file_sent_details_twice_is_refused(ispws: Ispws) -> None:
 
     assert answer(again)["responseCode"] == "4000"
     assert "already sent" in answer(again)["responseDescription"]
+
+
+def test_a_strangers_wrong_passwords_never_lock_a_provider_out(
+    client: Client, provider: ProviderCredentials, settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    stranger = Ispws(client, provider.username, "not-the-password")
+    for _attempt in range(6):
+        assert stranger.get("status").status_code == 401
+
+    assert (
+        answer(Ispws(client, provider.username, provider.password).get("status"))["responseCode"]
+        == "0"
+    )
+    # Nor do they fill the staff audit trail.
+    assert not AuditEntry.objects.exists()

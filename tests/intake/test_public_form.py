@@ -402,3 +402,32 @@ def test_behind_our_own_proxy_the_client_is_the_address_it_saw(
 def test_the_web_server_access_log_leaves_out_client_addresses() -> None:
     assert "%(h)s" not in gunicorn.access_log_format
     assert "%({x-forwarded-for}i)s" not in gunicorn.access_log_format.lower()
+
+
+def test_a_file_larger_than_the_form_allows_is_refused_before_it_is_read(
+    client: Client, reference_data: None, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PUBLIC_FORM_MAX_BYTES = 10_000
+    photo = SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 20_000)
+
+    page = client.post(FORM_URL, {**form_data(), "photo": photo})
+
+    assert page.status_code == 413
+    assert "too long to be accepted" in page.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_made_available_to_law_enforcement_only_once_delivered(
+    client: Client, reference_data: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        report, code = sent(client)
+    Referral.objects.filter(report=report).update(
+        status="pending", delivered_at=None, next_attempt_at=timezone.now()
+    )
+
+    page = status_of(client, report, code)
+
+    assert "Received. Staff will review it." in page.content.decode()
