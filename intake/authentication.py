@@ -6,6 +6,7 @@ request; revoking a token or deactivating an account takes effect within that ti
 import base64
 import binascii
 import hashlib
+import secrets
 import time
 
 from django.contrib.auth.backends import ModelBackend
@@ -26,6 +27,13 @@ def token_hash(token: str) -> str:
     """Tokens are 256-bit random values, so one round of SHA-256 is enough to keep
     a database leak from revealing them (unlike passwords, they cannot be guessed)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, user: User) -> str:
+    """Make a new API token for ``user`` and return it. Only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=token_hash(token))
+    return token
 
 
 def remembered(key: str) -> User | None:

@@ -17,14 +17,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import status
 
 from config.errors import ApplicationError, reason_required
-from intake.authentication import token_hash
+from intake.accounts import account_with_second_factor_create
+from intake.authentication import api_token_create
 from intake.identifiers import report_identifiers
 from intake.models import (
-    ApiToken,
     Bundle,
     IdempotencyKey,
     IpCaptureEvent,
@@ -55,13 +54,6 @@ class ProviderCredentials:
     username: str
     password: str
     token: str
-
-
-def api_token_create(*, user: User) -> str:
-    """Make a new API token for ``user`` and return it. Only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=token_hash(token))
-    return token
 
 
 @transaction.atomic
@@ -100,21 +92,17 @@ class StaffCredentials:
 def staff_user_create(*, username: str, role: str, superuser: bool = False) -> StaffCredentials:
     """A staff member in ``role`` (a group made by intake/migrations/0009) with a password
     and a TOTP device, both to be handed over once: the admin needs both to sign in."""
-    username = username.strip()
     if role not in STAFF_ROLES:
         raise ApplicationError(
             f"Unknown role {role!r}: choose one of {', '.join(STAFF_ROLES)}.", code="invalid"
         )
-    user_model = get_user_model()
-    if not username or user_model.objects.filter(username=username).exists():
-        raise ApplicationError(f"The username {username!r} is empty or taken.", code="exists")
-    password = secrets.token_urlsafe(18)
-    user = user_model.objects.create_user(
-        username=username, password=password, is_staff=True, is_superuser=superuser
+    account = account_with_second_factor_create(
+        username=username, is_staff=True, is_superuser=superuser
     )
-    user.groups.add(Group.objects.get(name=role))
-    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return StaffCredentials(username=username, password=password, totp_uri=device.config_url)
+    account.user.groups.add(Group.objects.get(name=role))
+    return StaffCredentials(
+        username=account.user.username, password=account.password, totp_uri=account.totp_uri
+    )
 
 
 # Reports ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ that joins the two, and referrals of a report to an agency."""
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -104,6 +105,14 @@ class RoutingRule(models.Model):
         return f"{place} -> {self.agency.code}"
 
 
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    INVESTIGATING = "investigating", "Investigating"
+    CLOSED_NO_JURISDICTION = "closed_no_jurisdiction", "Closed: no jurisdiction"
+    CLOSED_INSUFFICIENT = "closed_insufficient_information", "Closed: insufficient information"
+    CLOSED_ACTION_TAKEN = "closed_action_taken", "Closed: action taken"
+
+
 class Referral(models.Model):
     """A report made available to an agency: the system of record for delivery. At most
     one open referral per report and agency; a referral closed by re-referral stays as
@@ -128,6 +137,10 @@ class Referral(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The receiving agency's own handling of the case.
+    case_status = models.CharField(
+        max_length=32, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
     # Webhook delivery: attempts made, when the next is due, until when a worker holds it.
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -188,6 +201,7 @@ class ReferralEvent(models.Model):
         REDELIVERY = "redelivery", "Redelivery requested"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RE_REFERRED = "re_referred", "Re-referred"
+        CASE_STATUS = "case_status", "Case status set"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -221,3 +235,34 @@ class AnonymizerNetwork(models.Model):
 
     def __str__(self) -> str:
         return self.network
+
+
+class AgencyMember(models.Model):
+    """A law-enforcement user: sees and acts on their agency's referrals only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_member"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="members")
+    must_change_password = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.agency.code}"
+
+
+class ReferralNote(models.Model):
+    """A note an agency writes on its referral; it stays with that referral (and that
+    agency) when the report is referred on."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on referral {self.referral_id}"

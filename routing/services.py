@@ -14,6 +14,8 @@ from django.utils import timezone
 from rest_framework import status
 
 from config.errors import ApplicationError, reason_required
+from intake.accounts import account_with_second_factor_create
+from intake.authentication import api_token_create
 from intake.bundles import flagged_viral, report_bundle
 from intake.hashes import report_files_match
 from intake.models import Report
@@ -23,12 +25,15 @@ from routing.countries import REFERENCE_COUNTRIES_CSV, US_STATE_NAMES
 from routing.location import LOW, IpSighting, Location, locate
 from routing.models import (
     Agency,
+    AgencyMember,
     AnonymizerNetwork,
+    CaseStatus,
     Channel,
     Country,
     DeliveryMode,
     Referral,
     ReferralEvent,
+    ReferralNote,
     RoutingRule,
     new_webhook_secret,
 )
@@ -463,3 +468,86 @@ def reference_data_load(*, path: Path = REFERENCE_COUNTRIES_CSV) -> ReferenceDat
     return ReferenceDataCounts(
         countries=len(countries), agencies_created=agencies_created, rules_created=rules_created
     )
+
+
+# The agency workspace -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyCredentials:
+    username: str
+    password: str  # one-time: to be changed at the first sign-in
+    token: str  # for the agency API, shown once, stored as a hash
+    totp_uri: str  # for the workspace's second factor
+
+
+@transaction.atomic
+def agency_user_create(*, agency_code: str, username: str) -> AgencyCredentials:
+    """A user of ``agency``'s workspace and API, with a one-time password, an API token and
+    a TOTP device, each handed over once."""
+    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    if agency is None:
+        raise ApplicationError(f"There is no active agency {agency_code!r}.", code="not_found")
+    account = account_with_second_factor_create(username=username)
+    AgencyMember.objects.create(user=account.user, agency=agency)
+    return AgencyCredentials(
+        username=account.user.username,
+        password=account.password,
+        token=api_token_create(user=account.user),
+        totp_uri=account.totp_uri,
+    )
+
+
+def referral_case_status_set(
+    *, referral_id: int, case_status: str, by_agency: Agency, by_user: User | None = None
+) -> Referral:
+    """The agency records where its case stands (open, investigating, closed and why)."""
+    if case_status not in CaseStatus.values:
+        raise ApplicationError(
+            f"{case_status!r} is not a case status.",
+            code="invalid_choice",
+            fields={"status": [f"One of: {', '.join(CaseStatus.values)}."]},
+        )
+    with transaction.atomic():
+        referral = agency_referral_locked(referral_id=referral_id, agency=by_agency)
+        referral.case_status = case_status
+        referral.save(update_fields=["case_status"])
+        ReferralEvent.objects.create(
+            referral=referral,
+            kind=ReferralEvent.Kind.CASE_STATUS,
+            by_user=by_user,
+            by_agency=by_agency,
+            detail=case_status,
+        )
+        return referral
+
+
+def referral_note_add(
+    *, referral_id: int, text: str, by_agency: Agency, by_user: User | None = None
+) -> ReferralNote:
+    text = text.strip()
+    if not text:
+        raise ApplicationError(
+            "A note needs text.", code="required", fields={"text": ["Write the note."]}
+        )
+    with transaction.atomic():
+        referral = agency_referral_locked(referral_id=referral_id, agency=by_agency)
+        return ReferralNote.objects.create(referral=referral, author=by_user, text=text)
+
+
+def agency_referral_locked(*, referral_id: int, agency: Agency) -> Referral:
+    """``agency``'s referral that it has (delivered, or acknowledged), locked; any other
+    (another agency's, one not delivered yet, one it referred on, or none) is answered as
+    not found."""
+    referral = (
+        Referral.objects.select_for_update()
+        .filter(
+            pk=referral_id,
+            agency=agency,
+            status__in=[Referral.Status.DELIVERED, Referral.Status.ACKNOWLEDGED],
+        )
+        .first()
+    )
+    if referral is None:
+        raise referral_not_found()
+    return referral

@@ -187,13 +187,15 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Tipline provider API",
+    "TITLE": "Tipline provider and agency API",
     "DESCRIPTION": (
         "Report suspected child sexual exploitation as an electronic service provider. "
         "Reports mirror the CyberTipline XML schema in JSON: element names are keys, "
         "repeatable elements are lists, attributes sit beside an element's children, and an "
         "element with both text and attributes is an object whose text is `value`. "
-        "Files are described by their hashes; no endpoint takes media."
+        "Files are described by their hashes; no endpoint takes media. Law-enforcement "
+        "agencies use /api/v1/agency/ with their own tokens: their referrals, most urgent "
+        "first, and what they do with them."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
