@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -44,6 +45,33 @@ class IsAgencyMember(BasePermission):
 
 def request_agency(request: Request) -> Agency:
     return request.user.agency_member.agency  # type: ignore[union-attr]
+
+
+REFERRAL_STATE = inline_serializer(
+    "AgencyReferralState",
+    {"referralId": serializers.IntegerField(), "status": serializers.CharField()},
+)
+CASE_STATUS_STATE = inline_serializer(
+    "AgencyCaseStatusState",
+    {"referralId": serializers.IntegerField(), "caseStatus": serializers.CharField()},
+)
+NOTE = inline_serializer(
+    "AgencyNote",
+    {
+        "noteId": serializers.IntegerField(),
+        "by": serializers.CharField(allow_null=True),
+        "at": serializers.DateTimeField(),
+        "text": serializers.CharField(),
+    },
+)
+REFERRED_ON = inline_serializer(
+    "AgencyReferredOn",
+    {
+        "referralId": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "referredTo": serializers.CharField(),
+    },
+)
 
 
 class AgencyApi(APIView):
@@ -160,7 +188,9 @@ class AgencyReferralListApi(AgencyApi):
 class AgencyReferralApi(AgencyApi):
     @extend_schema(
         operation_id="agency_referral",
-        responses={200: serializers.DictField(), **ERRORS},
+        # The referral as webhook delivery sends it (routing.delivery.referral_payload),
+        # with caseStatus and notes; or, once referred on, only the agency's own part.
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
         summary="One referral: the report as the agency receives it, and its notes",
     )
     def get(self, request: Request, referral_id: int) -> Response:
@@ -197,7 +227,7 @@ class AgencyAcknowledgeApi(AgencyApi):
     @extend_schema(
         operation_id="agency_referral_acknowledge",
         request=None,
-        responses={200: serializers.DictField(), **ERRORS},
+        responses={200: REFERRAL_STATE, **ERRORS},
         summary="Acknowledge a referral: the agency has taken it into its work",
     )
     def post(self, request: Request, referral_id: int) -> Response:
@@ -217,7 +247,7 @@ class AgencyCaseStatusApi(AgencyApi):
     @extend_schema(
         operation_id="agency_referral_case_status",
         request=CaseStatusSerializer,
-        responses={200: serializers.DictField(), **ERRORS},
+        responses={200: CASE_STATUS_STATE, **ERRORS},
         summary="Set where the agency's case stands",
     )
     def post(self, request: Request, referral_id: int) -> Response:
@@ -239,7 +269,7 @@ class AgencyNoteApi(AgencyApi):
     @extend_schema(
         operation_id="agency_referral_note",
         request=NoteSerializer,
-        responses={201: serializers.DictField(), **ERRORS},
+        responses={201: NOTE, **ERRORS},
         summary="Add a note to a referral (it stays with this agency)",
     )
     def post(self, request: Request, referral_id: int) -> Response:
@@ -262,7 +292,7 @@ class AgencyReferOnApi(AgencyApi):
     @extend_schema(
         operation_id="agency_referral_refer_on",
         request=ReferOnSerializer,
-        responses={201: serializers.DictField(), **ERRORS},
+        responses={201: REFERRED_ON, **ERRORS},
         summary="Refer the report on to another agency, with a reason",
     )
     def post(self, request: Request, referral_id: int) -> Response:
