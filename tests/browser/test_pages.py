@@ -31,7 +31,7 @@ def test_staff_sign_in_and_see_reports_and_referrals(
 
     page.goto(f"{live_server.url}/admin/intake/report/{number}/change/")
     assert "Brazil national police (simulated)" in page.locator("body").inner_text()
-    screenshot(page, "admin-report")
+    screenshot(page, "admin-report-public")
 
 
 def test_the_api_docs_render_from_this_server_alone(live_server: Any, page: Any) -> None:
