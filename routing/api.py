@@ -32,7 +32,6 @@ from routing.services import (
 
 PAGE_SIZE = 50
 NEW_STATUSES = [Referral.Status.DELIVERED]
-OPEN_STATUSES = [Referral.Status.DELIVERED, Referral.Status.ACKNOWLEDGED]
 
 
 class IsAgencyMember(BasePermission):
@@ -165,7 +164,7 @@ class AgencyReferralListApi(AgencyApi):
         referrals = (
             Referral.objects.filter(
                 agency=request_agency(request),
-                status__in=NEW_STATUSES if which == "new" else OPEN_STATUSES,
+                status__in=NEW_STATUSES if which == "new" else Referral.HELD_STATUSES,
             )
             .select_related("report")
             .annotate(priority_key=F("report__priority"))
@@ -306,7 +305,7 @@ class AgencyReferOnApi(AgencyApi):
             )
         agency = request_agency(request)
         referral = Referral.objects.filter(pk=referral_id, agency=agency).first()
-        if referral is None or referral.status not in OPEN_STATUSES:
+        if referral is None or referral.status not in Referral.HELD_STATUSES:
             raise referral_not_found()
         new = referral_refer_on(
             referral_id=referral_id,

@@ -149,6 +149,8 @@ class Referral(models.Model):
     dead_lettered_at = models.DateTimeField(null=True, blank=True)
 
     OPEN_STATUSES = (Status.PENDING, Status.DELIVERED, Status.ACKNOWLEDGED, Status.DEAD_LETTERED)
+    # What the receiving agency has: delivered to it, or acknowledged by it.
+    HELD_STATUSES = (Status.DELIVERED, Status.ACKNOWLEDGED)
 
     class Meta:
         constraints = [

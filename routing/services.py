@@ -544,7 +544,7 @@ def agency_referral_locked(*, referral_id: int, agency: Agency) -> Referral:
         .filter(
             pk=referral_id,
             agency=agency,
-            status__in=[Referral.Status.DELIVERED, Referral.Status.ACKNOWLEDGED],
+            status__in=Referral.HELD_STATUSES,
         )
         .first()
     )
