@@ -9,9 +9,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django_otp import match_token
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
+from intake.accounts import second_factor_device
 from intake.audit import audit_record
 from intake.models import AuditEntry
 from routing.checks import routing_problems
@@ -26,14 +26,8 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
         if user is None or not token or self.cleaned_data.get("otp_device"):
             super().clean_otp(user)
             return
-        device = match_token(user, token)
+        device = second_factor_device(request=self.request, user=user, token=token)
         if device is None:
-            audit_record(
-                action=AuditEntry.Action.LOGIN_FAILED,
-                request=self.request,
-                username=user.get_username(),
-                detail={"reason": "the authenticator code did not match"},
-            )
             raise forms.ValidationError(
                 "That code is not the one your authenticator app shows now.", code="invalid_token"
             )

@@ -5,7 +5,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
+from django_otp import match_token
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.errors import ApplicationError
@@ -29,3 +33,20 @@ def account_with_second_factor_create(*, username: str, **fields: Any) -> NewAcc
     user = user_model.objects.create_user(username=username, password=password, **fields)
     device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     return NewAccount(user=user, password=password, totp_uri=device.config_url)
+
+
+def second_factor_device(
+    *, request: HttpRequest | None, user: AbstractBaseUser, token: str
+) -> Device | None:
+    """The user's device that ``token`` (the code an authenticator app shows) is good for;
+    None when it matches none, which counts as a failed login: it is on the audit trail
+    and counts towards the username's lockout, like a wrong password."""
+    device = match_token(user, token)
+    if device is None:
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": user.get_username()},
+            request=request,
+            reason="the authenticator code did not match",
+        )
+    return device

@@ -14,7 +14,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from config.admin import AuditedAdmin
 from config.errors import ApplicationError
@@ -33,6 +32,7 @@ from intake.models import (
     ReportIdentifier,
 )
 from intake.selectors import referral_history, report_with_details
+from intake.templatetags.reports import document_as_html
 from intake.triage import TRIAGE_ACTIONS, TriageAction
 from routing.models import Referral
 
@@ -157,24 +157,6 @@ class BundledFilter(YesNoFilter):
 class ReviewedFilter(YesNoFilter):
     title = parameter_name = "reviewed"
     column = "reviewed_at"
-
-
-def document_as_html(value: Any) -> SafeString:
-    """A report document as nested lists, each element under its CyberTipline name, in
-    the order it came (every value escaped)."""
-    if isinstance(value, dict):
-        return format_html(
-            '<dl class="document">{}</dl>',
-            format_html_join(
-                "", "<dt>{}</dt><dd>{}</dd>", ((k, document_as_html(v)) for k, v in value.items())
-            ),
-        )
-    if isinstance(value, list):
-        return format_html(
-            '<ol class="document">{}</ol>',
-            format_html_join("", "<li>{}</li>", ((document_as_html(item),) for item in value)),
-        )
-    return format_html("{}", "yes" if value is True else "no" if value is False else value)
 
 
 SECTIONS = [

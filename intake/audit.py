@@ -125,8 +125,10 @@ def audit_login_failed(
     request: HttpRequest | None = None,
     **kwargs: object,
 ) -> None:
+    reason = kwargs.get("reason")
     audit_record(
         action=AuditEntry.Action.LOGIN_FAILED,
         request=request,
         username=str(credentials.get("username", "")),
+        detail={"reason": reason} if reason else None,
     )

@@ -56,6 +56,7 @@ WHAT_HAPPENED = {
 
 REQUIRED = _("This field is required.")
 CHOOSE = _("Choose one of the options given.")
+DATE = _("Enter a date, for example 2026-03-31.")
 TOO_LONG = _("Please write at most %(limit_value)d characters.")
 MAX_LINES = 20
 PHONE = re.compile(r"^\+?[0-9 ().-]{3,40}$")
@@ -204,7 +205,7 @@ class PublicReportForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={
             "required": _("Give a date, even an approximate one."),
-            "invalid": _("Enter a date, for example 2026-03-31."),
+            "invalid": DATE,
         },
     )
     when_details = text_field(

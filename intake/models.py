@@ -4,6 +4,7 @@ IP capture events, and the providers who send them. No field here can hold media
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class IncidentType(models.TextChoices):
@@ -11,23 +12,23 @@ class IncidentType(models.TextChoices):
 
     CHILD_PORNOGRAPHY = (
         "Child Pornography (possession, manufacture, and distribution)",
-        "Child Pornography (possession, manufacture, and distribution)",
+        _("Child Pornography (possession, manufacture, and distribution)"),
     )
-    CHILD_SEX_TRAFFICKING = "Child Sex Trafficking", "Child Sex Trafficking"
-    CHILD_SEX_TOURISM = "Child Sex Tourism", "Child Sex Tourism"
-    CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation", "Child Sexual Molestation"
-    MISLEADING_DOMAIN_NAME = "Misleading Domain Name", "Misleading Domain Name"
+    CHILD_SEX_TRAFFICKING = "Child Sex Trafficking", _("Child Sex Trafficking")
+    CHILD_SEX_TOURISM = "Child Sex Tourism", _("Child Sex Tourism")
+    CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation", _("Child Sexual Molestation")
+    MISLEADING_DOMAIN_NAME = "Misleading Domain Name", _("Misleading Domain Name")
     MISLEADING_WORDS_OR_IMAGES = (
         "Misleading Words or Digital Images on the Internet",
-        "Misleading Words or Digital Images on the Internet",
+        _("Misleading Words or Digital Images on the Internet"),
     )
     ONLINE_ENTICEMENT = (
         "Online Enticement of Children for Sexual Acts",
-        "Online Enticement of Children for Sexual Acts",
+        _("Online Enticement of Children for Sexual Acts"),
     )
     UNSOLICITED_OBSCENE_MATERIAL = (
         "Unsolicited Obscene Material Sent to a Child",
-        "Unsolicited Obscene Material Sent to a Child",
+        _("Unsolicited Obscene Material Sent to a Child"),
     )
 
 
@@ -64,8 +65,8 @@ class ApiToken(models.Model):
 
 class Report(models.Model):
     class Source(models.TextChoices):
-        PUBLIC = "public", "Member of the public"
-        PROVIDER = "provider", "Electronic service provider"
+        PUBLIC = "public", _("Member of the public")
+        PROVIDER = "provider", _("Electronic service provider")
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -103,17 +104,17 @@ class Report(models.Model):
     location = models.JSONField(default=dict, blank=True)
 
     class ContentStatus(models.TextChoices):
-        NO_FILES = "no_files", "No files"
-        KNOWN_ONLY = "known_only", "Known content only"
-        CONTAINS_NEW = "contains_new", "Contains new content"
+        NO_FILES = "no_files", _("No files")
+        KNOWN_ONLY = "known_only", _("Known content only")
+        CONTAINS_NEW = "contains_new", _("Contains new content")
 
     content_status = models.CharField(max_length=12, choices=ContentStatus.choices, blank=True)
 
     class Priority(models.TextChoices):
-        IMMINENT = "1", "1: a child may be in imminent danger"
-        HIGH = "2", "2: new content, hands-on abuse, enticement or trafficking"
-        NORMAL = "3", "3: known content being distributed"
-        INFORMATIONAL = "I", "I: informational (known viral content, bundles)"
+        IMMINENT = "1", _("1: a child may be in imminent danger")
+        HIGH = "2", _("2: new content, hands-on abuse, enticement or trafficking")
+        NORMAL = "3", _("3: known content being distributed")
+        INFORMATIONAL = "I", _("I: informational (known viral content, bundles)")
 
     priority = models.CharField(max_length=1, choices=Priority.choices, blank=True)
     # "1" when the report alone (before its files are matched) already says a child may be

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -106,11 +107,11 @@ class RoutingRule(models.Model):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    INVESTIGATING = "investigating", "Investigating"
-    CLOSED_NO_JURISDICTION = "closed_no_jurisdiction", "Closed: no jurisdiction"
-    CLOSED_INSUFFICIENT = "closed_insufficient_information", "Closed: insufficient information"
-    CLOSED_ACTION_TAKEN = "closed_action_taken", "Closed: action taken"
+    OPEN = "open", _("Open")
+    INVESTIGATING = "investigating", _("Investigating")
+    CLOSED_NO_JURISDICTION = "closed_no_jurisdiction", _("Closed: no jurisdiction")
+    CLOSED_INSUFFICIENT = "closed_insufficient_information", _("Closed: insufficient information")
+    CLOSED_ACTION_TAKEN = "closed_action_taken", _("Closed: action taken")
 
 
 class Referral(models.Model):
@@ -119,11 +120,11 @@ class Referral(models.Model):
     history."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending delivery"
-        DELIVERED = "delivered", "Delivered"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RE_REFERRED = "re_referred", "Re-referred"
-        DEAD_LETTERED = "dead_lettered", "Dead-lettered (delivery failed)"
+        PENDING = "pending", _("Pending delivery")
+        DELIVERED = "delivered", _("Delivered")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RE_REFERRED = "re_referred", _("Re-referred")
+        DEAD_LETTERED = "dead_lettered", _("Dead-lettered (delivery failed)")
 
     report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="referrals")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
@@ -140,6 +141,14 @@ class Referral(models.Model):
     # The receiving agency's own handling of the case.
     case_status = models.CharField(
         max_length=32, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    # The officer of the receiving agency working the case.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_referrals",
     )
     # Webhook delivery: attempts made, when the next is due, until when a worker holds it.
     attempts = models.PositiveIntegerField(default=0)
@@ -196,14 +205,15 @@ class ReferralEvent(models.Model):
     dead-lettered, redelivery asked, acknowledged, re-referred."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        ATTEMPT_FAILED = "attempt_failed", "Delivery attempt failed"
-        DELIVERED = "delivered", "Delivered"
-        DEAD_LETTERED = "dead_lettered", "Dead-lettered"
-        REDELIVERY = "redelivery", "Redelivery requested"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RE_REFERRED = "re_referred", "Re-referred"
-        CASE_STATUS = "case_status", "Case status set"
+        CREATED = "created", _("Created")
+        ATTEMPT_FAILED = "attempt_failed", _("Delivery attempt failed")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD_LETTERED = "dead_lettered", _("Dead-lettered")
+        REDELIVERY = "redelivery", _("Redelivery requested")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RE_REFERRED = "re_referred", _("Re-referred")
+        CASE_STATUS = "case_status", _("Case status set")
+        ASSIGNED = "assigned", _("Assigned")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -247,6 +257,8 @@ class AgencyMember(models.Model):
     )
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="members")
     must_change_password = models.BooleanField(default=True)
+    # The workspace's language for this user (one of LANGUAGES); empty: the browser's.
+    language = models.CharField(max_length=8, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} at {self.agency.code}"

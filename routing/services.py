@@ -551,3 +551,56 @@ def agency_referral_locked(*, referral_id: int, agency: Agency) -> Referral:
     if referral is None:
         raise referral_not_found()
     return referral
+
+
+def referral_assign(
+    *, referral_id: int, assignee: User | None, by_agency: Agency, by_user: User | None = None
+) -> Referral:
+    """Give the agency's referral to one of its own officers (or to nobody)."""
+    if (
+        assignee is not None
+        and not AgencyMember.objects.filter(
+            user=assignee, agency=by_agency, user__is_active=True
+        ).exists()
+    ):
+        raise ApplicationError(
+            "Only a colleague at this agency can be assigned.",
+            code="invalid_assignee",
+            fields={"assigned_to": ["Choose a colleague at this agency."]},
+        )
+    with transaction.atomic():
+        referral = agency_referral_locked(referral_id=referral_id, agency=by_agency)
+        if referral.assigned_to_id == (assignee.pk if assignee else None):
+            return referral
+        referral.assigned_to = assignee
+        referral.save(update_fields=["assigned_to"])
+        ReferralEvent.objects.create(
+            referral=referral,
+            kind=ReferralEvent.Kind.ASSIGNED,
+            by_user=by_user,
+            by_agency=by_agency,
+            detail=assignee.get_username() if assignee else "",
+        )
+        return referral
+
+
+@transaction.atomic
+def agency_password_change(*, member: AgencyMember, new_password: str) -> None:
+    """The agency user's own password (already checked against the old one and the
+    password rules), which ends the one-time password."""
+    member.user.set_password(new_password)
+    member.user.save(update_fields=["password"])
+    member.must_change_password = False
+    member.save(update_fields=["must_change_password"])
+
+
+def agency_member_language_set(*, member: AgencyMember, language: str) -> None:
+    """The workspace's language for this user, wherever they sign in."""
+    if language not in dict(settings.LANGUAGES):
+        raise ApplicationError(
+            f"{language!r} is not a language of this service.",
+            code="invalid_choice",
+            fields={"language": ["Choose one of the listed languages."]},
+        )
+    member.language = language
+    member.save(update_fields=["language"])

@@ -1,6 +1,21 @@
 from django.urls import path
 
-from routing import api
+from routing import api, views
+
+agency_urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("sign-in/", views.sign_in, name="sign-in"),
+    path("sign-out/", views.sign_out, name="sign-out"),
+    path("password/", views.password_change, name="password"),
+    path("language/", views.language_set, name="language"),
+    path("export.csv", views.export, name="export"),
+    path("referrals/<int:referral_id>/", views.referral_page, name="referral"),
+    path("referrals/<int:referral_id>/acknowledge", views.acknowledge, name="acknowledge"),
+    path("referrals/<int:referral_id>/assign", views.assign, name="assign"),
+    path("referrals/<int:referral_id>/status", views.case_status, name="status"),
+    path("referrals/<int:referral_id>/notes", views.note_add, name="note"),
+    path("referrals/<int:referral_id>/refer-on", views.refer_on, name="refer-on"),
+]
 
 agency_api_urlpatterns = [
     path("referrals", api.AgencyReferralListApi.as_view(), name="referrals"),

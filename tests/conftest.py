@@ -22,7 +22,7 @@ from intake.models import Report
 from intake.pdq import loaded_pdq_index
 from intake.services import ProviderCredentials, provider_create, staff_user_create
 from routing.anonymizers import loaded_anonymizers
-from routing.models import Agency
+from routing.models import Agency, Referral
 from routing.selectors import loaded_routing_table
 from routing.services import reference_data_load, report_route
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
@@ -79,6 +79,17 @@ def ensure_staff_roles() -> None:
     for migration in ROLE_MIGRATIONS:
         for operation in importlib.import_module(migration).Migration.operations:
             operation.code(django_apps, None)
+
+
+def referral_in(country: str, priority: str = "3") -> Referral:
+    """A finished report resolving to ``country`` (by its IP evidence), routed and
+    delivered to that country's agency, at ``priority``."""
+    report = ReportFactory.create(finished=True)
+    IpCaptureEventFactory.create(report=report, ip_address=IP_BY_COUNTRY[country])
+    referral = report_route(report_id=report.pk)
+    assert referral is not None
+    Report.objects.filter(pk=report.pk).update(priority=priority)
+    return referral
 
 
 @pytest.fixture

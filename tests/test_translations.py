@@ -6,13 +6,17 @@ import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from routing.models import AgencyMember
+from routing.services import agency_member_language_set, agency_user_create, referral_note_add
 from tests.catalogues import LOCALE, catalogue
-from tests.conftest import require
+from tests.conftest import referral_in, require, sign_in
+from tests.factories import ReportedFileFactory
 
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
 
@@ -56,7 +60,7 @@ def test_the_compiled_catalogue_is_the_current_one(language: str, tmp_path: Path
 
 
 def visible_text(html: str) -> str:
-    body = html.split("<body>", 1)[1]
+    body = re.split(r"<body[^>]*>", html, maxsplit=1)[1]
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
     body = re.sub(r'<select id="language".*?</select>', " ", body, flags=re.S)
     return unescape(re.sub(r"<[^>]+>", " ", body))
@@ -70,6 +74,25 @@ def english_sentences(language: str) -> list[str]:
         for entry in catalogue(language)
         if " " in entry.msgid and "%(" not in entry.msgid and entry.msgid not in entry.msgstrs
     ]
+
+
+def assert_all_in(language: str, pages: dict[str, Any]) -> None:
+    """Each page is in ``language``, with no English sentence of the catalogues and none of
+    Django's own English (a message this project did not word) showing through."""
+    sentences = english_sentences(language)
+    for name, page in pages.items():
+        html = page.content.decode()
+        assert f'<html lang="{language}"' in html, name
+        text = visible_text(html)
+        shown = [sentence for sentence in sentences if sentence in text]
+        assert shown == [], (name, shown)
+        for django_english in (
+            "This field is required",
+            "Enter a valid",
+            "Ensure this value",
+            "Select a valid",
+        ):
+            assert django_english not in text, (name, django_english)
 
 
 @pytest.mark.django_db
@@ -105,13 +128,48 @@ def test_no_english_shows_on_a_public_page_in_another_language(
         "/report/status/", {"report_number": number.group(1), "receipt_code": "0" * 16}
     )
 
-    sentences = english_sentences(language)
-    for name, page in pages.items():
-        html = page.content.decode()
-        assert f'<html lang="{language}"' in html, name
-        text = visible_text(html)
-        shown = [sentence for sentence in sentences if sentence in text]
-        assert shown == [], (name, shown)
-        # Django's own English (a message this project did not word) shows through too.
-        for django_english in ("This field is required", "Enter a valid", "Ensure this value"):
-            assert django_english not in text, (name, django_english)
+    assert_all_in(language, pages)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_no_english_shows_on_an_agency_page_in_another_language(
+    language: str, reference_data: None
+) -> None:
+    credentials = agency_user_create(agency_code="direct-gb", username="officer")
+    visitor = Client(HTTP_ACCEPT_LANGUAGE=language)
+    pages = {
+        "sign-in": visitor.get("/agency/sign-in/"),
+        "sign-in with errors": visitor.post(
+            "/agency/sign-in/", {"username": "officer", "password": "wrong", "otp_token": "1"}
+        ),
+    }
+    member = AgencyMember.objects.get(user__username="officer")
+    agency_member_language_set(member=member, language=language)
+    client = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), member.user)
+    pages["password"] = client.get("/agency/password/")
+    pages["password with errors"] = client.post(
+        "/agency/password/",
+        {"old_password": "no", "new_password1": "a-long-pass-1", "new_password2": "other"},
+    )
+    AgencyMember.objects.filter(pk=member.pk).update(must_change_password=False)
+    referral = referral_in("GB", "1")
+    ReportedFileFactory.create(report=referral.report)
+    referral_note_add(referral_id=referral.pk, text="Note.", by_agency=member.agency)
+    pages["queue"] = client.get("/agency/")
+    pages["queue with errors"] = client.get("/agency/", {"priority": "9", "report": "x"})
+    pages["empty queue"] = client.get("/agency/", {"state": "acknowledged"})
+    pages["referral"] = client.get(f"/agency/referrals/{referral.pk}/")
+    pages["referral with errors"] = client.post(
+        f"/agency/referrals/{referral.pk}/refer-on", {"agency": "direct-fr", "reason": ""}
+    )
+    client.post(f"/agency/referrals/{referral.pk}/acknowledge")
+    pages["acknowledged"] = client.get(f"/agency/referrals/{referral.pk}/")
+    client.post(
+        f"/agency/referrals/{referral.pk}/refer-on", {"agency": "direct-fr", "reason": "Why."}
+    )
+    pages["queue after referring on"] = client.get("/agency/", {"state": "referred_on"})
+    pages["referred on"] = client.get(f"/agency/referrals/{referral.pk}/")
+    assert credentials.username == "officer"
+
+    assert_all_in(language, pages)

@@ -54,18 +54,19 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Staff logins: django-axes counts the admin's failed logins per username and locks the
-# username out for a while after too many; then Django's own check of the password.
-# Providers' logins (HTTP Basic on the XML interface) are not counted: a stranger's wrong
-# passwords must not lock a provider out of reporting.
+# People's logins (staff at /admin/, agency users at /agency/): django-axes counts failed
+# logins (a wrong password or authenticator code) per username and locks the username out
+# for a while after too many; then Django's own check of the password. Providers' logins
+# (HTTP Basic on the XML interface) do not go through authenticate() and are not counted:
+# a stranger's wrong passwords must not lock a provider out of reporting.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_ONLY_ADMIN_SITE = True
-# Per username, not per address: behind a shared proxy one address is every staff member.
+AXES_ONLY_ADMIN_SITE = False
+# Per username, not per address: behind a shared proxy one address is a whole office.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "intake.ratelimit.client_address"  # behind proxies of our own too
@@ -297,6 +298,15 @@ DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=360
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=20)
 # A due delivery with no worker on it this long after it fell due is enqueued again.
 DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=30.0)
+
+# The agency workspace counts a delivered referral as overdue when it is not acknowledged
+# within this many hours of delivery, by the report's priority.
+REFERRAL_ACKNOWLEDGE_WITHIN_HOURS = {
+    "1": env.float("ACKNOWLEDGE_PRIORITY_1_HOURS", default=1.0),
+    "2": env.float("ACKNOWLEDGE_PRIORITY_2_HOURS", default=24.0),
+    "3": env.float("ACKNOWLEDGE_PRIORITY_3_HOURS", default=72.0),
+    "I": env.float("ACKNOWLEDGE_INFORMATIONAL_HOURS", default=720.0),
+}
 
 LOGGING = {
     "version": 1,

@@ -10,11 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from intake.models import Report
 from routing.models import CaseStatus, Referral, ReferralEvent, ReferralNote
-from routing.services import agency_user_create, report_route
-from tests.conftest import ProviderCredentials, api_client_for
-from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportFactory
+from routing.services import agency_user_create
+from tests.conftest import ProviderCredentials, api_client_for, referral_in
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +34,6 @@ def britain(reference_data: None) -> APIClient:
 @pytest.fixture
 def germany(reference_data: None) -> APIClient:
     return agency_client("direct-de", "de-officer")
-
-
-def referral_in(country: str, priority: str = "3") -> Referral:
-    report = ReportFactory.create(finished=True)
-    IpCaptureEventFactory.create(report=report, ip_address=IP_BY_COUNTRY[country])
-    referral = report_route(report_id=report.pk)
-    assert referral is not None
-    Report.objects.filter(pk=report.pk).update(priority=priority)
-    return referral
 
 
 def test_create_agency_user_prints_its_credentials_once(reference_data: None) -> None:
