@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import translation
 from playwright.sync_api import expect
 
+from intake.models import Report
 from routing.models import AgencyMember, Referral
 from routing.selectors import country_names
 from routing.services import agency_user_create
@@ -42,6 +43,7 @@ def test_an_officer_works_the_queue_and_refers_a_report_on(
     normal = referral_in("GB", "3")
     urgent = referral_in("GB", "1")
     ReportedFileFactory.create(report=urgent.report)
+    Report.objects.filter(pk=urgent.report_id).update(content_status="contains_new")
     referral_in("DE", "1")  # another agency's: never shown here
 
     officer_signs_in(page, live_server, "gb-officer", credentials.password)
@@ -113,6 +115,7 @@ def test_the_workspace_in_arabic_reads_right_to_left(
     )
     referral = referral_in("GB", "1")
     ReportedFileFactory.create(report=referral.report)
+    Report.objects.filter(pk=referral.report_id).update(content_status="contains_new")
 
     officer_signs_in(page, live_server, "ar-officer", credentials.password)
 
