@@ -10,7 +10,7 @@ import pycountry
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone, translation
 
 from config.reloading import Reloading
@@ -118,7 +118,8 @@ class QueueFilters:
 
 
 def agency_queue(*, agency: Agency, filters: QueueFilters) -> QuerySet[Referral]:
-    """``agency``'s referrals matching ``filters``, most urgent first, then oldest."""
+    """``agency``'s referrals matching ``filters``, most urgent first, then oldest; each
+    says whether it ``is_overdue``."""
     statuses = QUEUE_STATES.get(filters.state) or Referral.HELD_STATUSES
     referrals = Referral.objects.filter(agency=agency, status__in=statuses)
     if filters.report_number is not None:
@@ -139,9 +140,12 @@ def agency_queue(*, agency: Agency, filters: QueueFilters) -> QuerySet[Referral]
         referrals = referrals.filter(assigned_to__isnull=True)
     elif filters.assigned_to:
         referrals = referrals.filter(assigned_to_id=int(filters.assigned_to))
+    now = timezone.now()
     if filters.overdue:
-        referrals = referrals.filter(overdue(timezone.now()))
-    referrals = referrals.select_related("report", "assigned_to", "referred_to__agency")
+        referrals = referrals.filter(overdue(now))
+    referrals = referrals.select_related("report", "assigned_to", "referred_to__agency").annotate(
+        is_overdue=ExpressionWrapper(overdue(now), output_field=BooleanField())
+    )
     if filters.state == "referred_on":
         return referrals.order_by("-closed_at", "-pk")  # not by the report's priority
     return referrals.order_by("report__priority", "created_at", "pk")

@@ -210,26 +210,10 @@ def queue(request: HttpRequest, member: AgencyMember) -> HttpResponse:
             "filters": filters,
             "page": page,
             "counts": agency_queue_counts(agency=member.agency),
-            "overdue_ids": overdue_ids(page),
             "export_query": request.GET.urlencode(),
         },
         status=200 if page is not None else 400,
     )
-
-
-def overdue_ids(page: Any) -> set[int]:
-    if page is None:
-        return set()
-    now = timezone.now()
-    hours = settings.REFERRAL_ACKNOWLEDGE_WITHIN_HOURS
-    return {
-        referral.pk
-        for referral in page
-        if referral.status == Referral.Status.DELIVERED
-        and referral.delivered_at is not None
-        and referral.report.priority in hours
-        and (now - referral.delivered_at).total_seconds() > hours[referral.report.priority] * 3600
-    }
 
 
 EXPORT_COLUMNS = [

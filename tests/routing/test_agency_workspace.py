@@ -227,6 +227,9 @@ def test_the_counts_show_new_priority_1_and_overdue(britain: Client) -> None:
 
     assert (counts.new, counts.priority_1, counts.overdue) == (3, 3, 1)
     assert queue_ids(britain, overdue="on") == [late_urgent.pk]
+    flagged = [referral.pk for referral in response.context["page"] if referral.is_overdue]
+    assert flagged == [late_urgent.pk]
+    assert 'class="overdue-flag"' in page_text(response)
     assert fresh_urgent.pk in queue_ids(britain, state="new")
     assert queue_ids(britain, state="acknowledged") == [acknowledged.pk]
 
