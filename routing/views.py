@@ -359,8 +359,11 @@ def act(
 ) -> HttpResponse:
     """Run one action on the agency's referral: on success back to its page (or ``then``)
     with ``done`` said; on a bad form or a refused action, the page again with the
-    errors, and nothing changed."""
+    errors, and nothing changed. Only a referral the agency holds is acted on: one it
+    referred on is not found."""
     referral = held_referral(member, referral_id)
+    if referral.status not in Referral.HELD_STATUSES:
+        raise Http404
     if form is None or form.is_valid():
         try:
             with transaction.atomic():
@@ -481,9 +484,6 @@ def note_add(request: HttpRequest, member: AgencyMember, referral_id: int) -> Ht
 @require_POST
 def refer_on(request: HttpRequest, member: AgencyMember, referral_id: int) -> HttpResponse:
     form = ReferOnForm(request.POST, agency=member.agency)
-    held = held_referral(member, referral_id)
-    if held.status not in Referral.HELD_STATUSES:
-        raise Http404
     return act(
         request,
         member,
