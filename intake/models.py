@@ -167,6 +167,10 @@ class Report(models.Model):
             ),
             # A provider's own reports, newest first.
             models.Index(fields=["provider", "-received_at"], name="report_provider_recent_idx"),
+            # The figures: rebuilding one day's rollups reads the reports received that day,
+            # and a refresh finds the days to rebuild from the reports changed since the last.
+            models.Index(fields=["received_at"], name="report_received_idx"),
+            models.Index(fields=["updated_at"], name="report_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
 """The agency workspace's forms: sign-in with the second factor, the queue's filters, and
-what an officer does with a referral."""
+what an officer does with a referral; and the statistics pages' choices."""
 
 from typing import Any
 
@@ -7,11 +7,13 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intake.accounts import second_factor_device
 from intake.forms import CHOOSE, DATE
 from intake.models import IncidentType, Report
+from routing.figures import FigureFilters
 from routing.models import Agency, CaseStatus
 from routing.selectors import QueueFilters, agency_colleagues
 
@@ -90,6 +92,11 @@ def choices_with_any(choices: Any) -> list[tuple[str, Any]]:
 
 
 NUMBER = {"invalid": _("Enter a number."), "min_value": _("Enter a number above 0.")}
+YEAR = {
+    "invalid": _("Enter a year, for example 2021."),
+    "min_value": _("Enter a year from 1998 on."),
+    "max_value": _("Enter a year before 2100."),
+}
 
 
 class QueueFilterForm(forms.Form):
@@ -238,3 +245,71 @@ class ReferOnForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.CharField(max_length=8)
+
+
+class FiguresForm(forms.Form):
+    """The statistics pages' choices, from the query string: which reports (dates received,
+    the country they resolve to) and the region snapshot's region and years."""
+
+    date_from = forms.DateField(
+        label=_("Received from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": DATE},
+    )
+    date_to = forms.DateField(
+        label=_("Received until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": DATE},
+    )
+    country = forms.ChoiceField(
+        label=_("Country"), required=False, error_messages={"invalid_choice": CHOOSE}
+    )
+    region = forms.MultipleChoiceField(
+        label=_("Snapshot of these countries (none chosen: the European Union)"),
+        required=False,
+        error_messages={"invalid_choice": CHOOSE},
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    first_year = forms.IntegerField(
+        label=_("Compare the year"),
+        required=False,
+        min_value=1998,
+        max_value=2100,
+        error_messages=YEAR,
+    )
+    second_year = forms.IntegerField(
+        label=_("with the year"),
+        required=False,
+        min_value=1998,
+        max_value=2100,
+        error_messages=YEAR,
+    )
+
+    def __init__(self, *args: Any, country_names: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        countries = sorted(country_names.items(), key=lambda item: item[1])
+        self.fields["country"].choices = [("", _("All countries")), *countries]  # type: ignore[attr-defined]
+        self.fields["region"].choices = countries  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("Choose a date on or after the first date."))
+        return cleaned
+
+    def filters(self) -> FigureFilters:
+        return FigureFilters(
+            date_from=self.cleaned_data.get("date_from"),
+            date_to=self.cleaned_data.get("date_to"),
+            country=self.cleaned_data.get("country") or "",
+        )
+
+    def snapshot_years(self, years_with_figures: list[int]) -> tuple[int, int]:
+        """The years chosen, or the last year with figures and the one before."""
+        latest = years_with_figures[-1] if years_with_figures else timezone.now().year
+        second = self.cleaned_data.get("second_year") or latest
+        first = self.cleaned_data.get("first_year") or second - 1
+        return first, second

@@ -232,7 +232,11 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["referral", "at"], name="referralevent_referral_idx")]
+        indexes = [
+            models.Index(fields=["referral", "at"], name="referralevent_referral_idx"),
+            # The figures' refresh: the referrals changed since the last one.
+            models.Index(fields=["at"], name="referralevent_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
@@ -280,3 +284,121 @@ class ReferralNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk} on referral {self.referral_id}"
+
+
+# The figures. The statistics pages read these daily rollups instead of the reports: a year
+# at the CyberTipline's 2021 volume is tens of millions of reports and files but only tens
+# of thousands of rollup rows. routing/figures.py rebuilds the days whose reports changed.
+
+
+class DailyReportFigures(models.Model):
+    """The finished reports received on one day (UTC) that resolve to ``country`` ("" for
+    unknown), from one source, of one incident type: how many, how urgent, what content
+    they hold, and their files."""
+
+    day = models.DateField()
+    country = models.CharField(max_length=2, blank=True)
+    source = models.CharField(max_length=16)
+    incident_type = models.CharField(max_length=64)
+
+    reports = models.PositiveIntegerField(default=0)
+    priority_1 = models.PositiveIntegerField(default=0)
+    priority_2 = models.PositiveIntegerField(default=0)
+    priority_3 = models.PositiveIntegerField(default=0)
+    priority_informational = models.PositiveIntegerField(default=0)
+    known_content_only = models.PositiveIntegerField(default=0)
+    new_content = models.PositiveIntegerField(default=0)
+    no_files = models.PositiveIntegerField(default=0)
+    bundled = models.PositiveIntegerField(default=0)
+
+    files = models.PositiveIntegerField(default=0)
+    # A unique file is one whose hash had never been reported before.
+    unique_files = models.PositiveIntegerField(default=0)
+    images = models.PositiveIntegerField(default=0)
+    unique_images = models.PositiveIntegerField(default=0)
+    videos = models.PositiveIntegerField(default=0)
+    unique_videos = models.PositiveIntegerField(default=0)
+    # Files that matched the known-hash list.
+    known_files = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily report figures"
+        permissions = [("view_figures", "Can see the statistics pages")]
+        constraints = [
+            # Also the index of every figure's query: a range of days.
+            models.UniqueConstraint(
+                fields=["day", "country", "source", "incident_type"],
+                name="dailyreportfigures_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.country or '??'} {self.source} {self.incident_type}"
+
+
+class DailyReferralFigures(models.Model):
+    """The referrals of the reports received on one day that resolve to ``country``, to one
+    agency: made, acknowledged, referred on, dead-lettered."""
+
+    day = models.DateField()
+    country = models.CharField(max_length=2, blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+
+    referrals = models.PositiveIntegerField(default=0)
+    acknowledged = models.PositiveIntegerField(default=0)
+    referred_on = models.PositiveIntegerField(default=0)
+    dead_lettered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily referral figures"
+        constraints = [
+            # Also the index of the referral figures' queries: a range of days.
+            models.UniqueConstraint(
+                fields=["day", "country", "agency"], name="dailyreferralfigures_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.country or '??'} to agency {self.agency_id}"
+
+
+class DailyDurations(models.Model):
+    """How long the reports received on one day that resolve to ``country`` waited, as a
+    histogram: ``count`` waits fell in duration bucket ``bucket`` (routing/figures.py's
+    DURATION_BUCKETS). Percentiles of any range of days are read from the summed buckets."""
+
+    class Measure(models.TextChoices):
+        TO_REFERRAL = "to_referral", "From receipt to referral"
+        TO_ACKNOWLEDGEMENT = "to_acknowledgement", "From referral to acknowledgement"
+
+    day = models.DateField()
+    country = models.CharField(max_length=2, blank=True)
+    measure = models.CharField(max_length=20, choices=Measure.choices)
+    priority_1 = models.BooleanField()
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily durations"
+        constraints = [
+            # Also the index of the handling-time queries: a range of days.
+            models.UniqueConstraint(
+                fields=["day", "country", "measure", "priority_1", "bucket"],
+                name="dailydurations_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.country or '??'} {self.measure} bucket {self.bucket}"
+
+
+class FiguresRefresh(models.Model):
+    """The one row saying how far the daily figures have followed the reports: every
+    change before ``changes_seen_until`` is in them."""
+
+    changes_seen_until = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"figures refreshed at {self.refreshed_at}"

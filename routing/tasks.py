@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referral_deliver
+from routing.figures import figures_refresh
 from routing.services import report_route, unrouted_report_ids
 
 # Only errors that a retry can cure: the database went away or was busy. (A failed
@@ -104,3 +105,12 @@ def enqueue_due_deliveries() -> int:
     for referral_id, urgent in due:
         enqueue_delivery(referral_id, urgent=urgent)
     return len(due)
+
+
+# A refresh after a long pause rebuilds many days; the next run catches up where a slow
+# one was cut off, since the watermark moves only when a refresh completes.
+@shared_task(soft_time_limit=900, time_limit=960)
+def refresh_figures() -> int:
+    """The statistics pages' daily figures, brought up to date with the reports."""
+    days = figures_refresh()
+    return len(days or [])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, views
+from routing import api, statistics_views, views
 
 agency_urlpatterns = [
     path("", views.queue, name="queue"),
@@ -28,4 +28,11 @@ agency_api_urlpatterns = [
     path("referrals/<int:referral_id>/status", api.AgencyCaseStatusApi.as_view(), name="status"),
     path("referrals/<int:referral_id>/notes", api.AgencyNoteApi.as_view(), name="notes"),
     path("referrals/<int:referral_id>/refer-on", api.AgencyReferOnApi.as_view(), name="refer-on"),
+]
+
+statistics_urlpatterns = [
+    path("", statistics_views.staff_figures, name="staff"),
+    path("<slug:slug>.csv", statistics_views.staff_figures_csv, name="staff-csv"),
+    path("public/", statistics_views.public_figures, name="public"),
+    path("public/<slug:slug>.csv", statistics_views.public_figures_csv, name="public-csv"),
 ]

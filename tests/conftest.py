@@ -68,7 +68,11 @@ def reference_data(db: None) -> None:
         reference_data_load()
 
 
-ROLE_MIGRATIONS = ("routing.migrations.0004_supervisor_group", "intake.migrations.0009_staff_roles")
+ROLE_MIGRATIONS = (
+    "routing.migrations.0004_supervisor_group",
+    "intake.migrations.0009_staff_roles",
+    "routing.migrations.0008_figures_for_analysts_and_supervisors",
+)
 
 
 def ensure_staff_roles() -> None:

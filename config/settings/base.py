@@ -258,6 +258,7 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
     "routing.tasks.enqueue_due_deliveries": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
+    "routing.tasks.refresh_figures": {"queue": "default"},
 }
 # Seconds between the two outbox sweeps (see ROUTING_SWEEP_GRACE_SECONDS and
 # DELIVERY_SWEEP_GRACE_SECONDS below).
@@ -276,7 +277,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "intake.tasks.expire_unfinished_reports",
         "schedule": 300.0,
     },
+    "refresh-figures": {
+        "task": "routing.tasks.refresh_figures",
+        "schedule": env.float("FIGURES_REFRESH_SECONDS", default=60.0),
+    },
 }
+# The statistics pages (routing/figures.py). The staff page refreshes the figures itself
+# when the last refresh is older than FIGURES_MAX_AGE_SECONDS (where no beat runs); the
+# public page shows no count under PUBLIC_FIGURES_MIN_COUNT.
+FIGURES_MAX_AGE_SECONDS = env.float("FIGURES_MAX_AGE_SECONDS", default=120.0)
+PUBLIC_FIGURES_MIN_COUNT = env.int("PUBLIC_FIGURES_MIN_COUNT", default=10)
 # A finished report with no referral after this long is enqueued again (the outbox sweep).
 ROUTING_SWEEP_GRACE_SECONDS = env.float("ROUTING_SWEEP_GRACE_SECONDS", default=120.0)
 # Publishing a message gives up quickly when Redis is down: the report or referral is
