@@ -276,14 +276,14 @@ class FiguresForm(forms.Form):
         label=_("Compare the year"),
         required=False,
         min_value=1998,
-        max_value=2100,
+        max_value=2099,
         error_messages=YEAR,
     )
     second_year = forms.IntegerField(
         label=_("with the year"),
         required=False,
         min_value=1998,
-        max_value=2100,
+        max_value=2099,
         error_messages=YEAR,
     )
 

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from intake.models import Bundle, IncidentType, Report
 from routing.figures import (
@@ -32,38 +33,11 @@ from routing.models import Channel, DailyDurations, DailyReferralFigures, DailyR
 Cell = int | float | str | Promise | None
 
 # The 27 member states of the European Union (since 2020), as the seeds' EU snapshot counts.
-EU_27 = [
-    "AT",
-    "BE",
-    "BG",
-    "HR",
-    "CY",
-    "CZ",
-    "DK",
-    "EE",
-    "FI",
-    "FR",
-    "DE",
-    "GR",
-    "HU",
-    "IE",
-    "IT",
-    "LV",
-    "LT",
-    "LU",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SK",
-    "SI",
-    "ES",
-    "SE",
-]
-REGIONS: dict[str, tuple[Promise, tuple[str, ...]]] = {
-    "EU": (_("European Union (27)"), tuple(EU_27)),
-}
+EU_27 = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+)  # fmt: skip
+REGIONS: dict[str, tuple[Promise, tuple[str, ...]]] = {"EU": (_("the European Union"), EU_27)}
 UNITED_STATES = "US"
 
 
@@ -538,12 +512,12 @@ def snapshot_table(
     region_reports, region_files = pair(in_region, 0), pair(in_region, 1)
     return Table(
         slug="region-snapshot",
-        title=_("%(region)s snapshot") % {"region": region},
+        title=_("Snapshot: %(region)s") % {"region": region},
         columns=[
             "",
             _("Reports received in %(year)s") % {"year": first},
             _("Reports received in %(year)s") % {"year": second},
-            _("Change"),
+            pgettext_lazy("the difference between two years", "Change"),
         ],
         rows=[
             row(_("Reports received"), reports),

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from routing.figures import figures_refresh
 from routing.models import AgencyMember
 from routing.services import agency_member_language_set, agency_user_create, referral_note_add
 from tests.catalogues import LOCALE, catalogue
@@ -171,5 +172,27 @@ def test_no_english_shows_on_an_agency_page_in_another_language(
     pages["queue after referring on"] = client.get("/agency/", {"state": "referred_on"})
     pages["referred on"] = client.get(f"/agency/referrals/{referral.pk}/")
     assert credentials.username == "officer"
+
+    assert_all_in(language, pages)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_no_english_shows_on_the_public_figures_in_another_language(
+    language: str, reference_data: None, settings: Any
+) -> None:
+    settings.PUBLIC_FIGURES_MIN_COUNT = 1
+    referral = referral_in("GB", "1")
+    ReportedFileFactory.create(report=referral.report)
+    figures_refresh()
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    pages = {
+        "figures": client.get("/stats/public/"),
+        "figures with errors": client.get(
+            "/stats/public/", {"date_from": "2021-02-30", "first_year": "x", "country": "XX"}
+        ),
+    }
+    assert pages["figures"].status_code == 200
+    assert pages["figures with errors"].status_code == 400
 
     assert_all_in(language, pages)
