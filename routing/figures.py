@@ -6,8 +6,8 @@ Each day's rollups are a function of the reports received that day (UTC): their 
 incident type, resolved country, priority, content, files and referrals. A refresh rebuilds
 the days whose reports or referrals changed since the last refresh, found from
 ``Report.updated_at`` and ``ReferralEvent.at``; the beat schedule runs one a minute, and the
-staff page runs one itself when the last is older than FIGURES_MAX_AGE_SECONDS (so the
-figures also follow the reports where no beat runs).
+pages ask for one when the last is older than FIGURES_MAX_AGE_SECONDS (so the figures also
+follow the reports where no beat runs).
 
 Handling times are histograms over DURATION_BUCKETS, so a percentile over any range of days
 is exact to the bucket: "the median is within 5 minutes".
@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -85,16 +84,6 @@ def figures_refresh(*, now: dt.datetime | None = None) -> list[dt.date] | None:
         state.refreshed_at = now
         state.save(update_fields=["changes_seen_until", "refreshed_at"])
         return days
-
-
-def figures_refresh_if_stale(*, max_age: dt.timedelta | None = None) -> None:
-    """Refresh the figures when the last refresh is older than ``max_age``
-    (FIGURES_MAX_AGE_SECONDS by default)."""
-    if max_age is None:
-        max_age = dt.timedelta(seconds=settings.FIGURES_MAX_AGE_SECONDS)
-    refreshed_at = figures_refreshed_at()
-    if refreshed_at is None or timezone.now() - refreshed_at > max_age:
-        figures_refresh()
 
 
 def figures_refreshed_at() -> dt.datetime | None:

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from routing.figures import figures_refresh_if_stale, figures_refreshed_at
+from routing.figures import figures_refreshed_at
 from routing.forms import FiguresForm
 from routing.selectors import country_names
 from routing.statistics import (
@@ -29,6 +29,7 @@ from routing.statistics import (
     region_snapshot,
     staff_tables,
 )
+from routing.tasks import enqueue_figures_refresh_if_stale
 from routing.templatetags.figures import cell_text
 from routing.views import spreadsheet_safe
 
@@ -51,7 +52,7 @@ def staff_only(view: View) -> View:
 def figures(request: HttpRequest, *, public: bool) -> tuple[FiguresForm, list[Table]]:
     """The form read from the query string and the tables it asks for (none if it is not
     valid), the region snapshot last."""
-    figures_refresh_if_stale()
+    enqueue_figures_refresh_if_stale()
     names = country_names(translation.get_language() or "en")
     form = FiguresForm(request.GET, country_names=names)
     if not form.is_valid():

@@ -1,5 +1,6 @@
 """Celery tasks: thin, idempotent, each calling one service."""
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -7,11 +8,13 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referral_deliver
-from routing.figures import figures_refresh
+from routing.figures import figures_refresh, figures_refreshed_at
 from routing.services import report_route, unrouted_report_ids
 
 # Only errors that a retry can cure: the database went away or was busy. (A failed
@@ -114,3 +117,16 @@ def refresh_figures() -> int:
     """The statistics pages' daily figures, brought up to date with the reports."""
     days = figures_refresh()
     return len(days or [])
+
+
+def enqueue_figures_refresh_if_stale() -> None:
+    """Ask for a refresh when the last is older than FIGURES_MAX_AGE_SECONDS (beat is
+    down, or there is none): a worker does it, so a page never waits for one, except in
+    the embedded mode, where tasks run in the web process. One request a minute at most."""
+    refreshed_at = figures_refreshed_at()
+    max_age = dt.timedelta(seconds=settings.FIGURES_MAX_AGE_SECONDS)
+    if refreshed_at is not None and timezone.now() - refreshed_at <= max_age:
+        return
+    if cache.add("figures-refresh-requested", True, timeout=60):
+        with sweep_sends_it_if_the_broker_is_down("a refresh of the figures"):
+            refresh_figures.delay()

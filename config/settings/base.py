@@ -282,9 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("FIGURES_REFRESH_SECONDS", default=60.0),
     },
 }
-# The statistics pages (routing/figures.py). The staff page refreshes the figures itself
-# when the last refresh is older than FIGURES_MAX_AGE_SECONDS (where no beat runs); the
-# public page shows no count under PUBLIC_FIGURES_MIN_COUNT.
+# The statistics pages (routing/figures.py). A page asks a worker for a refresh when the
+# last is older than FIGURES_MAX_AGE_SECONDS (beat down or absent; in the embedded mode the
+# refresh runs in the web process); the public page shows no count under
+# PUBLIC_FIGURES_MIN_COUNT.
 FIGURES_MAX_AGE_SECONDS = env.float("FIGURES_MAX_AGE_SECONDS", default=120.0)
 PUBLIC_FIGURES_MIN_COUNT = env.int("PUBLIC_FIGURES_MIN_COUNT", default=10)
 # A finished report with no referral after this long is enqueued again (the outbox sweep).

@@ -15,7 +15,7 @@ from django.utils import timezone
 from intake.models import Bundle, IncidentType, KnownHash, Report, ReportedFile
 from intake.services import ProviderCredentials
 from routing.figures import FigureFilters, figures_refresh
-from routing.models import Agency, Referral
+from routing.models import Agency, FiguresRefresh, Referral
 from routing.services import referral_acknowledge
 from routing.statistics import (
     public_table,
@@ -498,3 +498,20 @@ def test_the_pages_read_the_rollups_in_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as second:
         signed_in.get("/stats/")
     assert len(second) == len(first)
+
+
+def test_a_page_asks_for_a_refresh_once_the_figures_are_older_than_allowed(
+    client: Client, known_data: dict[str, Any], settings: Any
+) -> None:
+    settings.FIGURES_MAX_AGE_SECONDS = 60
+    received("2021-09-01T00:00:00", country="BR", provider=None)
+
+    def reports_in_2021() -> list[Any]:
+        page = client.get("/stats/public/reports-by-year.csv", {"date_from": "2021-01-01"})
+        return list(csv.reader(io.StringIO(page.content.decode())))[1]
+
+    settings.PUBLIC_FIGURES_MIN_COUNT = 1
+    assert reports_in_2021()[-1] == "5"  # refreshed a moment ago: read as they are
+    FiguresRefresh.objects.update(refreshed_at=timezone.now() - dt.timedelta(seconds=61))
+    # Tasks run in the web process here (the embedded mode), so the refresh comes first.
+    assert reports_in_2021()[-1] == "6"
