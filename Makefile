@@ -1,5 +1,7 @@
 # make run   set up and serve http://127.0.0.1:8000 (SQLite and eager tasks unless
-#            DATABASE_URL / REDIS_URL are set; with REDIS_URL a Celery worker runs too)
+#            DATABASE_URL / REDIS_URL are set; with REDIS_URL a Celery worker runs too);
+#            an empty database first gets DEMO_REPORTS synthetic reports of this year
+#            (default 300; DEMO_REPORTS=0 for none)
 # make test  set up and run the whole test suite
 # make lint  ruff, mypy and Django's deployment checks
 # make messages  refresh the translation catalogues (locale/) from the code and compile them
@@ -8,6 +10,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+DEMO_REPORTS ?= 300
 export PYTHONDONTWRITEBYTECODE := 1
 
 ifneq (,$(wildcard .env))
@@ -28,6 +31,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
+	@if [ "$(DEMO_REPORTS)" != "0" ]; then \
+		$(PY) manage.py generate_demo_data --reports $(DEMO_REPORTS) --year $$(date +%Y) --if-empty; \
+	fi
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting a Celery worker with beat beside the web server"; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -2,11 +2,13 @@
 for staff, every figure; for the public, the aggregate ones with small counts suppressed.
 
 A table is what a page shows and what its CSV download holds: a title, column headings and
-rows, a cell being a number, a text, or None where a count is suppressed."""
+rows, a cell being a number, a text, None where there is nothing to show (a share of
+nothing), or Withheld where the public page suppresses a count."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,7 +32,16 @@ from routing.figures import (
 )
 from routing.models import Channel, DailyDurations, DailyReferralFigures, DailyReportFigures
 
-Cell = int | float | str | Promise | None
+
+class Withheld(enum.Enum):
+    """A figure the public page does not show: a count under the threshold, or one that
+    would give such a count away."""
+
+    SMALL = "small"
+    DERIVABLE = "derivable"
+
+
+Cell = int | float | str | Promise | Withheld | None
 
 # The 27 member states of the European Union (since 2020), as the seeds' EU snapshot counts.
 EU_27 = (
@@ -300,7 +311,7 @@ def content_known_and_new(filters: FigureFilters) -> Table:
     labels = dict(Report.ContentStatus.choices)
     return (
         Table(
-            slug="content",
+            slug="known-and-new-content",
             title=_("Known and new content"),
             columns=[_("Content"), _("Count"), _("Share")],
             rows=[
@@ -578,32 +589,42 @@ def suppressed_parts(values: Sequence[Cell], *, threshold: int) -> list[Cell]:
     """Counts that together make a shown total, with each count under ``threshold`` (but
     not zero) suppressed; where that hides only one, the next smallest is hidden as well,
     so that the total cannot give the hidden one away."""
-    small = [isinstance(value, int) and 0 < value < threshold for value in values]
-    if sum(small) == 1:
+    kept: list[Cell] = [
+        Withheld.SMALL if isinstance(value, int) and 0 < value < threshold else value
+        for value in values
+    ]
+    if kept.count(Withheld.SMALL) == 1:
         others = [
             (value, index)
-            for index, value in enumerate(values)
-            if isinstance(value, int) and value and not small[index]
+            for index, value in enumerate(kept)
+            if isinstance(value, int) and not isinstance(value, bool) and value
         ]
         if others:
-            small[min(others)[1]] = True
-    return [None if hidden else value for value, hidden in zip(values, small, strict=True)]
+            kept[min(others)[1]] = Withheld.DERIVABLE
+    return kept
 
 
 def folded_small_rows(
     rows: list[list[Cell]], *, value_column: int, other: list[Cell], threshold: int
 ) -> list[list[Cell]]:
-    """The rows (largest first) with the smallest folded into ``other`` (whose count
-    column is filled in) until every row shown and the folded row reach ``threshold``."""
+    """The rows (largest first) with those under ``threshold`` folded into ``other``
+    (whose count column is filled in). Where the folded rows add up to less than the
+    threshold too, the smallest row shown is withheld as well, since the total would give
+    the "other" count away."""
     shown = sorted(rows, key=lambda row: -count_in(row[value_column]))
     folded = 0
-    while shown and (count_in(shown[-1][value_column]) < threshold or 0 < folded < threshold):
+    while shown and count_in(shown[-1][value_column]) < threshold:
         folded += count_in(shown.pop()[value_column])
-    if folded:
-        other = list(other)
-        other[value_column] = folded if folded >= threshold else None
-        shown.append(other)
-    return shown
+    if not folded:
+        return shown
+    other = list(other)
+    other[value_column] = folded
+    if folded < threshold:
+        other[value_column] = Withheld.SMALL
+        if shown:
+            shown[-1] = [*shown[-1]]
+            shown[-1][value_column] = Withheld.DERIVABLE
+    return [*shown, other]
 
 
 def public_table(table: Table, *, threshold: int) -> Table:
@@ -638,8 +659,8 @@ def public_table(table: Table, *, threshold: int) -> Table:
             threshold=threshold,
         )
         table.with_shares(of_column=2, into_column=3, total=total)
-    elif table.slug in ("reports-outside-the-us", "files", "content"):
-        groups = {"files": [range(3)], "content": [range(3), range(3, 5)]}.get(
+    elif table.slug in ("reports-outside-the-us", "files", "known-and-new-content"):
+        groups = {"files": [range(3)], "known-and-new-content": [range(3), range(3, 5)]}.get(
             table.slug, [range(len(table.rows))]
         )
         for column in range(1, len(table.columns)):
@@ -654,7 +675,7 @@ def public_table(table: Table, *, threshold: int) -> Table:
     elif table.slug == "region-snapshot":
         for row in table.rows[:4]:
             row[1:3] = [
-                None if isinstance(value, int) and 0 < value < threshold else value
+                Withheld.SMALL if isinstance(value, int) and 0 < value < threshold else value
                 for value in row[1:3]
             ]
         for count_row, share_row in (
@@ -662,13 +683,13 @@ def public_table(table: Table, *, threshold: int) -> Table:
             (table.rows[3], table.rows[5]),
         ):
             for column in (1, 2):
-                if count_row[column] is None:
-                    share_row[column] = None
+                if isinstance(count_row[column], Withheld):
+                    share_row[column] = Withheld.DERIVABLE
     else:
         raise ValueError(f"{table.slug} is not a public figure")
-    # A share or a change of a hidden count would give it away.
+    # A share or a change of a withheld count would give it away.
     for row in table.rows:
-        if any(cell is None and not table.formats.get(i) for i, cell in enumerate(row)):
+        if any(isinstance(cell, Withheld) for cell in row):
             for column in table.formats:
                 row[column] = None
     return table

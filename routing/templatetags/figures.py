@@ -9,7 +9,7 @@ from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from routing.statistics import Cell, Table, count_in
+from routing.statistics import Cell, Table, Withheld, count_in
 
 register = template.Library()
 
@@ -30,9 +30,11 @@ def cell_text(
     suppressed count as "fewer than N"."""
     kind = table.formats.get(column)
     if value is None:
-        if kind is None and threshold is not None and column > 0:
-            return f"<{threshold}" if for_csv else _("fewer than %(count)s") % {"count": threshold}
         return ""
+    if value is Withheld.SMALL:
+        return f"<{threshold}" if for_csv else _("fewer than %(count)s") % {"count": threshold}
+    if value is Withheld.DERIVABLE:
+        return _("not shown")
     if isinstance(value, float) and kind in ("share", None):
         # Rounded half up to hundredths (number_format would cut the rest off).
         percent = (Decimal(value) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

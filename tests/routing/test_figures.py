@@ -18,6 +18,7 @@ from routing.figures import FigureFilters, figures_refresh
 from routing.models import Agency, FiguresRefresh, Referral
 from routing.services import referral_acknowledge
 from routing.statistics import (
+    Withheld,
     public_table,
     region_snapshot,
     reports_by_country,
@@ -239,7 +240,7 @@ def test_files_content_and_bundles_equal_hand_counts(known_data: dict[str, Any])
         ["Other files", 0, 0, None],
         ["All files", 6, 2, 2 / 6],
     ]
-    assert [row[1:] for row in tables["content"]] == [
+    assert [row[1:] for row in tables["known-and-new-content"]] == [
         [2, 2 / 5],  # known content only: r2, r4
         [2, 2 / 5],  # new content: r1, r5
         [1, 1 / 5],  # no files: r3
@@ -348,12 +349,16 @@ def test_the_public_tables_suppress_small_counts_and_what_gives_them_away(
     names = {"DE": "Germany", "FR": "France", "US": "United States", "PK": "Pakistan"}
     tables = {table.slug: table for table in staff_tables(YEAR_2021, names=names)}
     by_year = public_table(tables["reports-by-year"], threshold=2)
-    # One public report (under 2) is hidden, and so is the provider count that, with the
-    # total, would give it away.
-    assert by_year.rows == [[2021, None, None, 5]]
+    # One public report (under 2) is withheld, and so is the provider count that, with
+    # the total, would give it away.
+    assert by_year.rows == [[2021, Withheld.SMALL, Withheld.DERIVABLE, 5]]
     by_type = public_table(tables["reports-by-incident-type"], threshold=2)
-    # One enticement report folds into "other", which then holds too few and takes CSAM.
-    assert [[str(row[0]), *row[1:]] for row in by_type.rows] == [["Other incident types", 5, 1.0]]
+    # One enticement report folds into "other", which then holds too few: the smallest
+    # type shown is withheld too, or the total would give "other" away.
+    assert [[str(row[0]), *row[1:]] for row in by_type.rows] == [
+        ["Child Pornography (possession, manufacture, and distribution)", Withheld.DERIVABLE, None],
+        ["Other incident types", Withheld.SMALL, None],
+    ]
     by_country = public_table(reports_by_country(FigureFilters(), names=names), threshold=2)
     # Germany and the United States have two reports each (2020 and 2021) and stay;
     # France, Pakistan and the unknown country have one each and fold together.
@@ -363,9 +368,11 @@ def test_the_public_tables_suppress_small_counts_and_what_gives_them_away(
         ["Other countries", "", 3, 3 / 7],
     ]
     files = public_table(tables["files"], threshold=2)
+    # One unique image and one unique video: two withheld, so neither gives the other
+    # away through the total of unique files.
     assert [row[1:] for row in files.rows] == [
-        [4, None, None],  # one unique image is hidden, and the unique videos with it
-        [2, None, None],
+        [4, Withheld.SMALL, None],
+        [2, Withheld.SMALL, None],
         [0, 0, None],
         [6, 2, 2 / 6],
     ]
@@ -389,7 +396,7 @@ def test_the_staff_page_shows_every_figure_with_charts_and_csv_links(
         "reports-by-incident-type",
         "reports-by-country",
         "files",
-        "content",
+        "known-and-new-content",
         "bundles",
         "referrals-by-channel",
         "referrals-by-agency",
@@ -477,7 +484,7 @@ def test_the_public_page_names_no_agency_or_provider_and_hides_small_counts(
             )
         )
     )
-    assert rows[1] == ["2021", "<2", "<2", "5"]
+    assert rows[1] == ["2021", "<2", "not shown", "5"]
 
 
 def test_the_pages_read_the_rollups_in_a_fixed_number_of_queries(
