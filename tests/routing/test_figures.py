@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +16,7 @@ from django.utils import timezone
 from intake.models import Bundle, IncidentType, KnownHash, Report, ReportedFile
 from intake.services import ProviderCredentials
 from routing.figures import FigureFilters, figures_refresh
-from routing.models import Agency, FiguresRefresh, Referral
+from routing.models import Agency, DailyReportFigures, FiguresRefresh, Referral
 from routing.services import referral_acknowledge
 from routing.statistics import (
     Withheld,
@@ -522,3 +523,14 @@ def test_a_page_asks_for_a_refresh_once_the_figures_are_older_than_allowed(
     FiguresRefresh.objects.update(refreshed_at=timezone.now() - dt.timedelta(seconds=61))
     # Tasks run in the web process here (the embedded mode), so the refresh comes first.
     assert reports_in_2021()[-1] == "6"
+
+
+def test_the_refresh_command_builds_the_figures_of_an_existing_database(
+    known_data: dict[str, Any],
+) -> None:
+    DailyReportFigures.objects.all().delete()
+    FiguresRefresh.objects.all().delete()
+    out = io.StringIO()
+    call_command("refresh_figures", stdout=out)
+    assert out.getvalue() == "7 day(s) rebuilt.\n"  # 5 in 2021, 2 in 2020
+    assert tables_by_slug(FigureFilters())["reports-by-year"] == [[2020, 0, 2, 2], [2021, 1, 4, 5]]
