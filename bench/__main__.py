@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import hashes, intake, pipeline
+from bench import figures, hashes, intake, pipeline
 
 if __name__ == "__main__":
     args = sys.argv[1:]
@@ -10,3 +10,4 @@ if __name__ == "__main__":
     intake.main()
     hashes.main()
     pipeline.main()
+    figures.main()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -558,12 +558,16 @@ def region_snapshot(
     def by_year(rows: Any) -> dict[int, tuple[int, int]]:
         return {
             row["year"]: (row["reports"] or 0, row["files"] or 0)
-            for row in rows.filter(day__year__in=years)
+            for row in rows.filter(in_years)
             .annotate(year=ExtractYear("day"))
             .values("year")
             .annotate(reports=Sum("reports"), files=Sum("files"))
         }
 
+    # Day ranges rather than the year of each day, so that the index on day serves them.
+    in_years = Q()
+    for year in years:
+        in_years |= Q(day__gte=dt.date(year, 1, 1), day__lte=dt.date(year, 12, 31))
     rows = DailyReportFigures.objects.all()
     return snapshot_table(
         region=region,
