@@ -357,18 +357,20 @@ def bundles(filters: FigureFilters) -> Table:
     )
 
 
-def referrals_by_channel(filters: FigureFilters) -> Table:
-    rows = (
+REFERRAL_COUNTS = ("referrals", "acknowledged", "referred_on", "dead_lettered")
+
+
+def referral_sums(filters: FigureFilters, *by: str) -> Any:
+    """The referral counts of the filtered days, summed by the columns ``by``."""
+    return (
         filters.applied_to(DailyReferralFigures.objects.all())
-        .values("channel")
-        .annotate(
-            referrals=Sum("referrals"),
-            acknowledged=Sum("acknowledged"),
-            referred_on=Sum("referred_on"),
-            dead_lettered=Sum("dead_lettered"),
-        )
-        .order_by("-referrals", "channel")
+        .values(*by)
+        .annotate(**{name: Sum(name) for name in REFERRAL_COUNTS})
     )
+
+
+def referrals_by_channel(filters: FigureFilters) -> Table:
+    rows = referral_sums(filters, "channel").order_by("-referrals", "channel")
     labels = dict(Channel.choices)
     return Table(
         slug="referrals-by-channel",
@@ -389,16 +391,8 @@ def referrals_by_channel(filters: FigureFilters) -> Table:
 
 
 def referrals_by_agency(filters: FigureFilters) -> Table:
-    rows = (
-        filters.applied_to(DailyReferralFigures.objects.all())
-        .values("agency__name", "agency__code", "channel")
-        .annotate(
-            referrals=Sum("referrals"),
-            acknowledged=Sum("acknowledged"),
-            referred_on=Sum("referred_on"),
-            dead_lettered=Sum("dead_lettered"),
-        )
-        .order_by("-referrals", "agency__code")
+    rows = referral_sums(filters, "agency__name", "agency__code", "channel").order_by(
+        "-referrals", "agency__code"
     )
     labels = dict(Channel.choices)
     return Table(
