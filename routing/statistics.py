@@ -602,6 +602,11 @@ def suppressed_parts(values: Sequence[Cell], *, threshold: int) -> list[Cell]:
     return kept
 
 
+def small_withheld(value: Cell, threshold: int) -> Cell:
+    """``value``, or Withheld.SMALL for a count under ``threshold`` (but not zero)."""
+    return Withheld.SMALL if isinstance(value, int) and 0 < value < threshold else value
+
+
 def folded_small_rows(
     rows: list[list[Cell]], *, value_column: int, other: list[Cell], threshold: int
 ) -> list[list[Cell]]:
@@ -631,7 +636,12 @@ def public_table(table: Table, *, threshold: int) -> Table:
     table = replace(table, rows=[list(row) for row in table.rows])
     if table.slug == "reports-by-year":
         table.rows = [
-            [row[0], *suppressed_parts(row[1:3], threshold=threshold), row[3]] for row in table.rows
+            [
+                row[0],
+                *suppressed_parts(row[1:3], threshold=threshold),
+                small_withheld(row[3], threshold),
+            ]
+            for row in table.rows
         ]
     elif table.slug == "reports-by-month":
         totals = suppressed_parts([row[3] for row in table.rows], threshold=threshold)
@@ -670,6 +680,8 @@ def public_table(table: Table, *, threshold: int) -> Table:
                 )
                 for index, value in zip(group, kept, strict=True):
                     table.rows[index][column] = value
+            if table.slug == "files":  # the row of all files is their total
+                table.rows[3][column] = small_withheld(table.rows[3][column], threshold)
     elif table.slug == "region-snapshot":
         for row in table.rows[:4]:
             row[1:3] = [

@@ -353,6 +353,14 @@ def test_the_public_tables_suppress_small_counts_and_what_gives_them_away(
     # One public report (under 2) is withheld, and so is the provider count that, with
     # the total, would give it away.
     assert by_year.rows == [[2021, Withheld.SMALL, Withheld.DERIVABLE, 5]]
+    # A total under the threshold is withheld with its parts.
+    assert public_table(tables["reports-by-year"], threshold=6).rows == [
+        [2021, Withheld.SMALL, Withheld.SMALL, Withheld.SMALL]
+    ]
+    assert public_table(tables["files"], threshold=7).rows[3][1:3] == [
+        Withheld.SMALL,
+        Withheld.SMALL,
+    ]
     by_type = public_table(tables["reports-by-incident-type"], threshold=2)
     # One enticement report folds into "other", which then holds too few: the smallest
     # type shown is withheld too, or the total would give "other" away.
