@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ class Stack:
     env: dict[str, str]
     port: int
     provider: dict[str, str]
+    server_pid: int
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -66,6 +68,25 @@ def machine_description() -> str:
         f"{os.cpu_count()} cores ({cpu}), {memory_kb // 1024 // 1024} GiB; Python {sys.version.split()[0]}, "
         f"PostgreSQL {postgres}, Redis {redis_version}; web, PostgreSQL, Redis and load generator on one machine"
     )
+
+
+def peak_memory_mib(pid: int) -> tuple[float, list[float]]:
+    """The peak resident memory (VmHWM) of a process and of each of its children, in MiB."""
+
+    def peak(process: int) -> float:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return peak(pid), [peak(int(child)) for child in children]
+
+
+def memory_line(kind: str, pid: int) -> str:
+    main, children = peak_memory_mib(pid)
+    each = f"; {len(children)} children, each at most {max(children):.0f} MiB" if children else ""
+    return f"peak memory, {kind}: {main:.0f} MiB{each}"
 
 
 def redis_url() -> str:
@@ -126,11 +147,26 @@ def scratch_database() -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def stack(*, port: int = 8765) -> Iterator[Stack]:
+def stack(*, port: int = 8765, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """A scratch database with reference data and a provider, served by gunicorn with
-    production settings."""
-    with scratch_database() as base_env:
-        env = {**base_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    production settings (and ``extra_env``), its static files collected into a directory
+    of their own as the image build does (the pages name them through the manifest)."""
+    with (
+        scratch_database() as base_env,
+        tempfile.TemporaryDirectory(prefix="bench-static-") as static_root,
+    ):
+        env = {
+            **base_env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "BENCH_STATIC_ROOT": static_root,
+            **(extra_env or {}),
+        }
+        subprocess.run(
+            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         subprocess.run(
             [PYTHON, "manage.py", "load_reference_data"],
             cwd=ROOT,
@@ -159,7 +195,7 @@ def stack(*, port: int = 8765) -> Iterator[Stack]:
         )
         try:
             wait_until(lambda: healthy(port), 60, "gunicorn")
-            yield Stack(env=env, port=port, provider=provider)
+            yield Stack(env=env, port=port, provider=provider, server_pid=server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)

@@ -6,12 +6,15 @@ file's strongest hash is also counted, so that the figures can say how many file
 reported before and how many were unique."""
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
+from config.bulk import bulk_update_rows
 from config.reloading import Reloading
 from intake.models import HashSighting, KnownHash, Report, ReportedFile
 from intake.pdq import pdq_match
@@ -193,28 +196,42 @@ def strongest_hash(file: ReportedFile) -> str:
     return ""
 
 
-def times_seen_before(file_hash: str) -> int:
-    """Count one more report of ``file_hash`` and return how often it was seen before.
-    Runs inside the caller's transaction; the row lock keeps concurrent counts exact."""
-    sighting = HashSighting.objects.select_for_update().filter(file_hash=file_hash).first()
-    if sighting is None:
-        try:
-            with transaction.atomic():
-                HashSighting.objects.create(file_hash=file_hash, times_seen=1)
-            return 0
-        except IntegrityError:  # another worker counted it first
-            sighting = HashSighting.objects.select_for_update().get(file_hash=file_hash)
-    before = sighting.times_seen
-    sighting.times_seen = before + 1
-    sighting.save(update_fields=["times_seen"])
+SIGHTINGS_BATCH = 1_000
+
+
+def times_seen_before_each(file_hashes: Sequence[str]) -> list[int]:
+    """Count one more report of each hash in ``file_hashes`` (a hash may repeat) and return,
+    for each in order, how often it was seen before: earlier ones in the list included.
+    One upsert per thousand distinct hashes, in the caller's transaction; the rows are
+    written in hash order, so concurrent batches lock them in one order and never
+    deadlock, and the counts stay exact."""
+    counts = Counter(file_hashes)
+    keys = sorted(counts)
+    table = connection.ops.quote_name(HashSighting._meta.db_table)
+    now = timezone.now()
+    seen_after: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), SIGHTINGS_BATCH):
+            chunk = keys[start : start + SIGHTINGS_BATCH]
+            cursor.execute(
+                f"INSERT INTO {table} (file_hash, times_seen, first_seen_at) VALUES "  # noqa: S608 (no input in the statement's text)
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (file_hash) DO UPDATE SET times_seen = {table}.times_seen"
+                " + excluded.times_seen RETURNING file_hash, times_seen",
+                [value for key in chunk for value in (key, counts[key], now)],
+            )
+            seen_after.update(cursor.fetchall())
+    seen_so_far = {key: seen_after[key] - counts[key] for key in keys}
+    before = []
+    for file_hash in file_hashes:
+        before.append(seen_so_far[file_hash])
+        seen_so_far[file_hash] += 1
     return before
 
 
-def report_files_match(files: list[ReportedFile]) -> str:
-    """Match a report's files against the known-hash list, count their sightings, and
-    return the report's content status."""
-    if not files:
-        return Report.ContentStatus.NO_FILES
+def files_match(files: Sequence[ReportedFile]) -> None:
+    """Match files (of one report or many, in report order) against the known-hash list
+    and count their sightings; saves each file's match and times seen before."""
     matches = exact_matches(files)
     for file in files:
         file.known_hash_id = matches.get(file.pk)
@@ -223,9 +240,19 @@ def report_files_match(files: list[ReportedFile]) -> str:
             near = pdq_match(file.pdq)
             if near is not None:
                 file.known_hash_id, file.match_distance = near.entry_id, near.distance
-        key = strongest_hash(file)
-        file.times_seen_before = times_seen_before(key) if key else None
-    ReportedFile.objects.bulk_update(files, ["known_hash", "match_distance", "times_seen_before"])
+    keyed = [(file, strongest_hash(file)) for file in files]
+    counted = [(file, key) for file, key in keyed if key]
+    for (file, _), before in zip(
+        counted, times_seen_before_each([key for _, key in counted]), strict=True
+    ):
+        file.times_seen_before = before
+    bulk_update_rows(files, ["known_hash", "match_distance", "times_seen_before"])
+
+
+def content_status(files: Sequence[ReportedFile]) -> str:
+    """A matched report's content: no files, known content only, or some new."""
+    if not files:
+        return Report.ContentStatus.NO_FILES
     if all(file.known_hash_id for file in files):
         return Report.ContentStatus.KNOWN_ONLY
     return Report.ContentStatus.CONTAINS_NEW

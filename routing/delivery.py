@@ -13,6 +13,7 @@ id lets it recognise.
 import json
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.bulk import bulk_update_rows
 from intake.models import Report
 from intake.selectors import report_with_details, triage_record
 from routing.models import DeliveryMode, Referral, ReferralEvent
@@ -64,10 +66,12 @@ def retry_delay(attempts: int) -> float:
     return random.uniform(bound / 2, bound)  # noqa: S311 (jitter, not a secret)
 
 
-def referral_payload(referral: Referral) -> dict[str, Any]:
+def referral_payload(referral: Referral, report: Report | None = None) -> dict[str, Any]:
     """What an agency receives: the referral and the report's metadata, as staff see it
-    (never media, which the system does not have)."""
-    report = report_with_details(report_id=referral.report_id, with_referrals=False)
+    (never media, which the system does not have). ``report`` comes from
+    reports_with_details when given."""
+    if report is None:
+        report = report_with_details(report_id=referral.report_id, with_referrals=False)
     record = triage_record(report, with_referrals=False)
     record.pop("priorityOverrides")
     record.pop("provider")  # the reporting company is named in the document
@@ -90,27 +94,71 @@ def referral_payload(referral: Referral) -> dict[str, Any]:
 
 
 def referral_deliver(*, referral_id: int) -> DeliveryOutcome:
-    """Make one delivery attempt for a pending referral that is due; anything else (not
-    due yet, delivered, held by another worker) is left alone. Safe to call any number
-    of times, from any number of workers."""
-    now = timezone.now()
-    claim = now + timedelta(seconds=settings.DELIVERY_TIMEOUT_SECONDS * 3 + 30)
-    claimed = (
-        Referral.objects.filter(
-            pk=referral_id, status=Referral.Status.PENDING, next_attempt_at__lte=now
-        )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=claim)
-    )
-    if not claimed:
-        return DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
-    referral = Referral.objects.select_related("agency").get(pk=referral_id)
-    agency = referral.agency
-    if agency.delivery_mode == DeliveryMode.INBOX:
-        # The agency moved to its inbox since the referral was made: the row is the delivery.
-        return _record_attempt(referral, claim, delivered=True, http_status=None, detail="")
+    """One delivery attempt for one referral (see referrals_deliver)."""
+    return referrals_deliver(referral_ids=[referral_id])[referral_id]
 
-    body = json.dumps(referral_payload(referral), separators=(",", ":")).encode()
+
+@dataclass
+class Attempt:
+    """One POST of a referral, timed."""
+
+    referral: Referral
+    delivered: bool
+    http_status: int | None = None
+    detail: str = ""
+    duration_ms: int | None = None
+
+
+def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutcome]:
+    """Make one delivery attempt for each pending referral of ``referral_ids`` that is due;
+    anything else (not due yet, delivered, held by another worker) is left alone. Safe to
+    call any number of times, from any number of workers. The referrals are claimed with
+    one UPDATE, their reports read in a few queries, each POSTed over one kept-alive
+    connection, and the outcomes recorded together."""
+    now = timezone.now()
+    # A claim of this call's own: its time, a little past the timeout, with random
+    # microseconds, so two calls in the same instant do not hold the same claim.
+    claim = now + timedelta(
+        seconds=settings.DELIVERY_TIMEOUT_SECONDS * 3 + 30,
+        microseconds=random.randrange(1_000_000),  # noqa: S311 (not a secret)
+    )
+    Referral.objects.filter(
+        pk__in=referral_ids, status=Referral.Status.PENDING, next_attempt_at__lte=now
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=claim)
+    claimed = list(
+        Referral.objects.select_related("agency")
+        .filter(pk__in=referral_ids, status=Referral.Status.PENDING, claimed_until=claim)
+        .order_by("pk")
+    )
+    outcomes = {
+        referral_id: DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
+        for referral_id in set(referral_ids) - {referral.pk for referral in claimed}
+    }
+    reports = reports_with_details(report_ids=[referral.report_id for referral in claimed])
+    attempts = [
+        # The agency moved to its inbox since the referral was made: the row is the delivery.
+        Attempt(referral, delivered=True)
+        if referral.agency.delivery_mode == DeliveryMode.INBOX
+        else _post(referral, reports[referral.report_id])
+        for referral in claimed
+    ]
+    outcomes.update(_record_attempts(attempts, claim))
+    return outcomes
+
+
+def reports_with_details(*, report_ids: Sequence[int]) -> dict[int, Report]:
+    """The reports an agency is sent, by id, in a few queries."""
+    return {
+        report.pk: report
+        for report in Report.objects.select_related("provider", "bundle")
+        .prefetch_related("ip_capture_events", "files__known_hash")
+        .filter(pk__in=set(report_ids))
+    }
+
+
+def _post(referral: Referral, report: Report) -> Attempt:
+    agency = referral.agency
+    body = json.dumps(referral_payload(referral, report), separators=(",", ":")).encode()
     headers = {
         **signed_headers(secret=agency.webhook_secret, body=body),
         REFERRAL_HEADER: str(referral.pk),
@@ -127,14 +175,7 @@ def referral_deliver(*, referral_id: int) -> DeliveryOutcome:
         delivered = False
         detail = f"{type(error).__name__}: {error}"[:500]
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record_attempt(
-        referral,
-        claim,
-        delivered=delivered,
-        http_status=http_status,
-        detail=detail,
-        duration_ms=duration_ms,
-    )
+    return Attempt(referral, delivered, http_status, detail, duration_ms)
 
 
 def _seconds_until_due(referral_id: int, now: datetime) -> float | None:
@@ -152,52 +193,69 @@ def _seconds_until_due(referral_id: int, now: datetime) -> float | None:
     return (due - now).total_seconds()
 
 
-def _record_attempt(
-    referral: Referral,
-    claim: datetime,
-    *,
-    delivered: bool,
-    http_status: int | None,
-    detail: str,
-    duration_ms: int | None = None,
-) -> DeliveryOutcome:
+RECORDED_FIELDS = [
+    "attempts",
+    "claimed_until",
+    "status",
+    "delivered_at",
+    "dead_lettered_at",
+    "next_attempt_at",
+    "last_error",
+]
+
+
+def _record_attempts(attempts: Sequence[Attempt], claim: datetime) -> dict[int, DeliveryOutcome]:
+    """Record each attempt's outcome, only where this call's claim still holds: one that
+    expired belongs to another worker."""
+    if not attempts:
+        return {}
     now = timezone.now()
-    attempts = referral.attempts + 1
-    event = ReferralEvent(
-        referral=referral, at=now, http_status=http_status, duration_ms=duration_ms, detail=detail
-    )
-    changes: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
-    outcome: DeliveryOutcome
-    if delivered:
-        event.kind = ReferralEvent.Kind.DELIVERED
-        changes |= {"status": Referral.Status.DELIVERED, "delivered_at": now, "last_error": ""}
-        outcome = DeliveryOutcome(attempted=True, delivered=True)
-    elif attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        event.kind = ReferralEvent.Kind.DEAD_LETTERED
-        changes |= {
-            "status": Referral.Status.DEAD_LETTERED,
-            "dead_lettered_at": now,
-            "next_attempt_at": None,
-            "last_error": detail,
-        }
-        outcome = DeliveryOutcome(attempted=True, dead_lettered=True)
-    else:
-        event.kind = ReferralEvent.Kind.ATTEMPT_FAILED
-        delay = retry_delay(attempts)
-        changes |= {"next_attempt_at": now + timedelta(seconds=delay), "last_error": detail}
-        outcome = DeliveryOutcome(attempted=True, retry_in=delay)
-    with transaction.atomic():
-        # Only while this worker's claim holds: one that expired belongs to another worker.
-        still_ours = (
-            Referral.objects.filter(
-                pk=referral.pk, status=Referral.Status.PENDING, claimed_until=claim
-            ).update(**changes)
-            == 1
+    outcomes: dict[int, DeliveryOutcome] = {}
+    events = []
+    for attempt in attempts:
+        referral = attempt.referral
+        referral.attempts += 1
+        referral.claimed_until = None
+        event = ReferralEvent(
+            referral=referral,
+            at=now,
+            http_status=attempt.http_status,
+            duration_ms=attempt.duration_ms,
+            detail=attempt.detail,
         )
-        event.save()
-    if not still_ours:
-        return DeliveryOutcome(attempted=True)
-    return outcome
+        if attempt.delivered:
+            event.kind = ReferralEvent.Kind.DELIVERED
+            referral.status, referral.delivered_at = Referral.Status.DELIVERED, now
+            referral.last_error = ""
+            outcome = DeliveryOutcome(attempted=True, delivered=True)
+        elif referral.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            event.kind = ReferralEvent.Kind.DEAD_LETTERED
+            referral.status, referral.dead_lettered_at = Referral.Status.DEAD_LETTERED, now
+            referral.next_attempt_at, referral.last_error = None, attempt.detail
+            outcome = DeliveryOutcome(attempted=True, dead_lettered=True)
+        else:
+            event.kind = ReferralEvent.Kind.ATTEMPT_FAILED
+            delay = retry_delay(referral.attempts)
+            referral.next_attempt_at = now + timedelta(seconds=delay)
+            referral.last_error = attempt.detail
+            outcome = DeliveryOutcome(attempted=True, retry_in=delay)
+        outcomes[referral.pk] = outcome
+        events.append(event)
+    with transaction.atomic():
+        still_ours = set(
+            Referral.objects.select_for_update()
+            .filter(pk__in=outcomes, status=Referral.Status.PENDING, claimed_until=claim)
+            .values_list("pk", flat=True)
+        )
+        bulk_update_rows(
+            [attempt.referral for attempt in attempts if attempt.referral.pk in still_ours],
+            RECORDED_FIELDS,
+        )
+        ReferralEvent.objects.bulk_create(events)
+    return {
+        referral_id: outcome if referral_id in still_ours else DeliveryOutcome(attempted=True)
+        for referral_id, outcome in outcomes.items()
+    }
 
 
 def due_delivery_ids(*, limit: int = 1000) -> list[tuple[int, bool]]:

@@ -2,23 +2,26 @@
 
 import csv
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import status
 
+from config.bulk import bulk_update_rows
 from config.errors import ApplicationError, reason_required
 from intake.accounts import account_with_second_factor_create
 from intake.authentication import api_token_create
 from intake.bundles import flagged_viral, report_bundle
-from intake.hashes import report_files_match
-from intake.models import Report
+from intake.hashes import content_status, files_match
+from intake.models import IpCaptureEvent, Report, ReportedFile
 from intake.priority import facts_for, priority_for
 from routing.anonymizers import loaded_anonymizers
 from routing.countries import REFERENCE_COUNTRIES_CSV, US_STATE_NAMES
@@ -49,64 +52,84 @@ ICAC_TASK_FORCE_NAME = "{state} ICAC Task Force (simulated)"
 
 
 def report_route(*, report_id: int) -> Referral | None:
-    """Categorize a finished report (where it resolves, known or new content, bundle,
-    priority with reasons) and refer it to the agency for the country it resolves to.
+    """Route one finished report (see reports_route); returns its first referral, or None
+    when the report is not (or no longer) finished."""
+    reports_route(report_ids=[report_id])
+    return (
+        Referral.objects.filter(report_id=report_id, report__status=Report.Status.FINISHED)
+        .select_related("agency")
+        .order_by("created_at", "pk")
+        .first()
+    )
 
-    Safe to call any number of times, concurrently too: the report row is locked while
-    it is routed, a routed report is not routed again, and the database allows one
-    referral per report and agency. Returns the referral, or None when the report is
-    not (or no longer) finished.
+
+ROUTED_FIELDS = [
+    "resolved_country",
+    "country_confidence",
+    "us_state",
+    "location",
+    "content_status",
+    "bundle",
+    "priority",
+    "priority_reasons",
+    "routed_at",
+    "updated_at",
+]
+
+
+def reports_route(*, report_ids: Sequence[int]) -> list[Referral]:
+    """Categorize each finished report of ``report_ids`` (where it resolves, known or new
+    content, bundle, priority with reasons) and refer it to the agency for the country it
+    resolves to; a batch costs a handful of statements, not a handful a report.
+
+    Safe to call any number of times, concurrently too: the reports are locked (in id
+    order) while they are routed, a routed report is not routed again, and the database
+    allows one referral per report and agency. Returns the referrals made.
     """
     with transaction.atomic():
-        report = (
+        reports = list(
             Report.objects.select_for_update()
-            .filter(pk=report_id, status=Report.Status.FINISHED)
-            .first()
+            .filter(pk__in=report_ids, status=Report.Status.FINISHED, routed_at__isnull=True)
+            .order_by("pk")
+            .prefetch_related(
+                Prefetch("ip_capture_events", queryset=IpCaptureEvent.objects.order_by("pk")),
+                Prefetch("files", queryset=ReportedFile.objects.order_by("pk")),
+            )
         )
-        if report is None:
-            return None
-        if report.routed_at is not None:
-            return report.referrals.order_by("created_at").first()
-
-        location = report_location(report)
-        files = list(report.files.order_by("pk"))
-        report.content_status = report_files_match(files)
-        report.bundle = report_bundle(report, files, country=location.country)
-        viral_only = report.content_status == Report.ContentStatus.KNOWN_ONLY and flagged_viral(
-            report, files
-        )
-        facts = facts_for(
-            report,
-            content_status=report.content_status,
-            viral_only=viral_only,
-            bundled=report.bundle is not None,
-        )
-        report.priority, report.priority_reasons = priority_for(facts)
-        # A country known only with low confidence goes to analysts, like an unknown one.
-        routed_country = location.country if location.confidence != LOW else ""
-        agency = agency_for_place(country_code=routed_country, us_state=location.state)
+        if not reports:
+            return []
+        files_of = {report.pk: list(report.files.all()) for report in reports}
+        files_match([file for report in reports for file in files_of[report.pk]])
         now = timezone.now()
-        referral = referral_create(report=report, agency=agency, now=now)
-        report.resolved_country = location.country
-        report.country_confidence = location.confidence
-        report.us_state = location.state
-        report.location = location.as_json()
-        report.routed_at = now
-        report.save(
-            update_fields=[
-                "resolved_country",
-                "country_confidence",
-                "us_state",
-                "location",
-                "content_status",
-                "bundle",
-                "priority",
-                "priority_reasons",
-                "routed_at",
-                "updated_at",
-            ]
-        )
-        return referral
+        destinations = []
+        for report in reports:
+            location = report_location(report)
+            files = files_of[report.pk]
+            report.content_status = content_status(files)
+            report.bundle = report_bundle(report, files, country=location.country)
+            viral_only = report.content_status == Report.ContentStatus.KNOWN_ONLY and (
+                flagged_viral(report, files)
+            )
+            facts = facts_for(
+                report,
+                content_status=report.content_status,
+                viral_only=viral_only,
+                bundled=report.bundle is not None,
+            )
+            report.priority, report.priority_reasons = priority_for(facts)
+            # A country known only with low confidence goes to analysts, like an unknown one.
+            routed_country = location.country if location.confidence != LOW else ""
+            destinations.append(
+                (report, agency_for_place(country_code=routed_country, us_state=location.state))
+            )
+            report.resolved_country = location.country
+            report.country_confidence = location.confidence
+            report.us_state = location.state
+            report.location = location.as_json()
+            report.routed_at = report.updated_at = now
+        referrals = referrals_create(destinations, now=now)
+        bulk_update_rows(reports, ROUTED_FIELDS)
+        return referrals
 
 
 def referral_create(
@@ -119,44 +142,80 @@ def referral_create(
     by_user: User | None = None,
     by_agency: Agency | None = None,
 ) -> Referral:
-    """Refer ``report`` to ``agency``. An inbox agency has it at once (the row is the
-    delivery); a webhook agency's referral is pending, and its delivery is enqueued once
-    the transaction commits. Call inside a transaction."""
-    now = now or timezone.now()
-    inbox = agency.delivery_mode == DeliveryMode.INBOX
-    referral = Referral.objects.create(
-        report=report,
-        agency=agency,
+    """Refer ``report`` to ``agency`` (see referrals_create). Call inside a transaction."""
+    (referral,) = referrals_create(
+        [(report, agency)],
+        now=now,
         referred_from=referred_from,
         reason=reason,
-        created_at=now,
-        status=Referral.Status.DELIVERED if inbox else Referral.Status.PENDING,
-        delivered_at=now if inbox else None,
-        next_attempt_at=None if inbox else now,
+        by_user=by_user,
+        by_agency=by_agency,
     )
-    events = [
-        ReferralEvent(
-            referral=referral,
-            kind=ReferralEvent.Kind.CREATED,
-            at=now,
-            by_user=by_user,
-            by_agency=by_agency,
-            detail=reason,
-        )
-    ]
-    if inbox:
-        events.append(ReferralEvent(referral=referral, kind=ReferralEvent.Kind.DELIVERED, at=now))
-    ReferralEvent.objects.bulk_create(events)
-    if not inbox:
-        urgent = report.priority == Report.Priority.IMMINENT
-        transaction.on_commit(lambda: enqueue_delivery(referral.pk, urgent=urgent))
     return referral
 
 
-def enqueue_delivery(referral_id: int, *, urgent: bool) -> None:
-    from routing.tasks import enqueue_delivery as send  # the tasks module imports this one
+def referrals_create(
+    destinations: Sequence[tuple[Report, Agency]],
+    *,
+    now: datetime | None = None,
+    referred_from: Referral | None = None,
+    reason: str = "",
+    by_user: User | None = None,
+    by_agency: Agency | None = None,
+) -> list[Referral]:
+    """Refer each report to its agency. An inbox agency has it at once (the row is the
+    delivery); a webhook agency's referral is pending, and its delivery is enqueued once
+    the transaction commits (priority-1 reports' on the urgent queue). Call inside a
+    transaction."""
+    now = now or timezone.now()
+    referrals = Referral.objects.bulk_create(
+        Referral(
+            report=report,
+            agency=agency,
+            referred_from=referred_from,
+            reason=reason,
+            created_at=now,
+            status=Referral.Status.DELIVERED if inbox else Referral.Status.PENDING,
+            delivered_at=now if inbox else None,
+            next_attempt_at=None if inbox else now,
+        )
+        for report, agency in destinations
+        for inbox in [agency.delivery_mode == DeliveryMode.INBOX]
+    )
+    events = []
+    to_deliver: dict[bool, list[int]] = {True: [], False: []}
+    for referral, (report, agency) in zip(referrals, destinations, strict=True):
+        events.append(
+            ReferralEvent(
+                referral=referral,
+                kind=ReferralEvent.Kind.CREATED,
+                at=now,
+                by_user=by_user,
+                by_agency=by_agency,
+                detail=reason,
+            )
+        )
+        if agency.delivery_mode == DeliveryMode.INBOX:
+            events.append(
+                ReferralEvent(referral=referral, kind=ReferralEvent.Kind.DELIVERED, at=now)
+            )
+        else:
+            to_deliver[report.priority == Report.Priority.IMMINENT].append(referral.pk)
+    ReferralEvent.objects.bulk_create(events)
+    for urgent, referral_ids in to_deliver.items():
+        if referral_ids:
+            transaction.on_commit(partial(enqueue_deliveries, referral_ids, urgent=urgent))
+    return referrals
 
-    send(referral_id, urgent=urgent)
+
+def enqueue_delivery(referral_id: int, *, urgent: bool) -> None:
+    enqueue_deliveries([referral_id], urgent=urgent)
+
+
+def enqueue_deliveries(referral_ids: list[int], *, urgent: bool) -> None:
+    from routing.tasks import enqueue_deliveries as send  # the tasks module imports this one
+
+    send(referral_ids, urgent=urgent)
 
 
 def referral_not_found() -> ApplicationError:
@@ -348,7 +407,7 @@ def report_location(report: Report) -> Location:
             source=f"ipCaptureEvent ({event.get_role_display().lower()})",
             possible_proxy=event.possible_proxy,
         )
-        for event in report.ip_capture_events.order_by("pk")
+        for event in sorted(report.ip_capture_events.all(), key=lambda event: event.pk)
     ]
     return locate(
         document=report.document,

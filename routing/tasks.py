@@ -13,9 +13,9 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referral_deliver
+from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referrals_deliver
 from routing.figures import figures_refresh, figures_refreshed_at
-from routing.services import report_route, unrouted_report_ids
+from routing.services import reports_route, unrouted_report_ids
 
 # Only errors that a retry can cure: the database went away or was busy. (A failed
 # webhook is not an error of the task: delivery keeps its own schedule of retries.)
@@ -34,18 +34,19 @@ ROUTING_TASK: dict[str, Any] = {
 
 @shared_task(**ROUTING_TASK)
 def route_report(report_id: int) -> None:
-    report_route(report_id=report_id)
+    reports_route(report_ids=[report_id])
 
 
 @shared_task(**ROUTING_TASK)
 def route_reports(report_ids: list[int]) -> None:
-    """A batch of reports submitted together (a bulk submission): one message instead of
-    hundreds. Routing is idempotent, so a retry of the whole batch is safe."""
-    for report_id in report_ids:
-        report_route(report_id=report_id)
+    """A batch of reports submitted together (a bulk submission): one message and one
+    transaction instead of hundreds. Routing is idempotent, so a retry of the whole batch
+    is safe."""
+    reports_route(report_ids=report_ids)
 
 
 ROUTING_BATCH_SIZE = 100
+DELIVERY_BATCH_SIZE = 100
 logger = logging.getLogger(__name__)
 
 
@@ -85,11 +86,23 @@ def enqueue_unrouted_reports() -> int:
 
 @shared_task(**ROUTING_TASK)
 def deliver_referral(referral_id: int, urgent: bool = False) -> None:
-    outcome = referral_deliver(referral_id=referral_id)
+    deliver([referral_id], urgent=urgent, eager=bool(deliver_referral.request.is_eager))
+
+
+@shared_task(**ROUTING_TASK)
+def deliver_referrals(referral_ids: list[int], urgent: bool = False) -> None:
+    """Deliver referrals made together (by one routing batch): one message for many."""
+    deliver(referral_ids, urgent=urgent, eager=bool(deliver_referrals.request.is_eager))
+
+
+def deliver(referral_ids: list[int], *, urgent: bool, eager: bool) -> None:
+    outcomes = referrals_deliver(referral_ids=referral_ids)
     # An eager task (embedded mode, no broker) cannot wait: its retries are the sweep's.
-    soon = outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS
-    if soon and not deliver_referral.request.is_eager:
-        enqueue_delivery(referral_id, urgent=urgent, countdown=outcome.retry_in or 0)
+    if eager:
+        return
+    for referral_id, outcome in outcomes.items():
+        if outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS:
+            enqueue_delivery(referral_id, urgent=urgent, countdown=outcome.retry_in)
 
 
 def enqueue_delivery(referral_id: int, *, urgent: bool = False, countdown: float = 0) -> None:
@@ -99,6 +112,19 @@ def enqueue_delivery(referral_id: int, *, urgent: bool = False, countdown: float
         deliver_referral.apply_async(
             (referral_id, urgent), queue=queue, countdown=countdown or None
         )
+
+
+def enqueue_deliveries(referral_ids: list[int], *, urgent: bool = False) -> None:
+    """Send the delivery messages of referrals made together: one per referral, or
+    batches of DELIVERY_BATCH_SIZE for many."""
+    if len(referral_ids) == 1:
+        enqueue_delivery(referral_ids[0], urgent=urgent)
+        return
+    queue = settings.URGENT_QUEUE if urgent else settings.DELIVERY_QUEUE
+    with sweep_sends_it_if_the_broker_is_down(f"delivery of {len(referral_ids)} referrals"):
+        for start in range(0, len(referral_ids), DELIVERY_BATCH_SIZE):
+            batch = referral_ids[start : start + DELIVERY_BATCH_SIZE]
+            deliver_referrals.apply_async((batch, urgent), queue=queue)
 
 
 @shared_task

@@ -255,6 +255,7 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.route_report": {"queue": ROUTING_QUEUE},
     "routing.tasks.route_reports": {"queue": ROUTING_QUEUE},
     "routing.tasks.deliver_referral": {"queue": DELIVERY_QUEUE},
+    "routing.tasks.deliver_referrals": {"queue": DELIVERY_QUEUE},
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
     "routing.tasks.enqueue_due_deliveries": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},

@@ -258,7 +258,7 @@ def test_two_workers_delivering_the_same_referral_at_once_send_it_once(
 ) -> None:
     webhook_agency("direct-gb", simulator)
     # No delivery as the referral is made: the workers below make it.
-    monkeypatch.setattr("routing.services.enqueue_delivery", lambda *args, **kwargs: None)
+    monkeypatch.setattr("routing.services.enqueue_deliveries", lambda *args, **kwargs: None)
     referral = routed_report("GB")
 
     outcomes = run_concurrently(lambda: referral_deliver(referral_id=referral.pk), threads=4)
