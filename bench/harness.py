@@ -1,6 +1,7 @@
 """What every benchmark needs: a throwaway PostgreSQL database and Redis key prefix, the
 app served by gunicorn as in production, and a time-bounded load loop."""
 
+import atexit
 import http.client
 import json
 import os
@@ -111,6 +112,33 @@ def healthy(port: int) -> bool:
         return False
 
 
+# The migrated database every scratch database of this run is copied from, made once.
+migrated_templates: dict[str, str] = {}
+
+
+def migrated_template(admin_url: str, env: dict[str, str]) -> str:
+    """A database migrated once per run (dropped when the run ends): each benchmark's scratch
+    database is a copy of it, which takes a second instead of a migration's 15."""
+    if admin_url not in migrated_templates:
+        name = f"tipline_bench_template_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        atexit.register(drop_database, admin_url, name)
+        template_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+        migrate_env = {**env, "DATABASE_URL": template_url}
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=migrate_env, check=True
+        )
+        migrated_templates[admin_url] = name
+    return migrated_templates[admin_url]
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
 def scratch_database() -> Iterator[dict[str, str]]:
     """A fresh, migrated PostgreSQL database and Redis key prefix, and the environment that
@@ -132,15 +160,14 @@ def scratch_database() -> Iterator[dict[str, str]]:
         "CELERY_KEY_PREFIX": prefix,
         "PROVIDER_RATE_LIMIT_PER_MINUTE": "0",
     }
+    template = migrated_template(admin_url, env)
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         yield env
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin_url, name)
         client = redis.Redis.from_url(redis_url())
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
