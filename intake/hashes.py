@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 from django.db import connection, transaction
@@ -22,6 +23,7 @@ from intake.pdq import pdq_match
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 EXACT_TYPES = ("sha256", "sha1", "md5")  # strongest first
 IMPORT_BATCH = 20_000
+LOAD_CHUNK = 100_000  # rows read from the database and converted at a time
 HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -104,12 +106,14 @@ class ExactIndex:
     a batch of lookups is a few vectorized binary searches. (128 bits tell hashes apart: a
     chance collision among millions of entries is about 1 in 10^25.)"""
 
-    def __init__(self, entries: dict[str, tuple[list[int], list[str]]]) -> None:
+    def __init__(self) -> None:
         self.columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for hash_type, (ids, values) in entries.items():
-            high, low = split_128(values)
-            order = np.lexsort((low, high))
-            self.columns[hash_type] = (high[order], low[order], np.array(ids, np.int64)[order])
+
+    def add(self, hash_type: str, ids: np.ndarray, high: np.ndarray, low: np.ndarray) -> None:
+        """Hold the entries of one type: their ids and the two halves of their 128-bit
+        prefixes (as ``split_128`` gives them), in any order."""
+        order = np.lexsort((low, high))
+        self.columns[hash_type] = (high[order], low[order], ids[order])
 
     def lookup(self, hash_type: str, values: Sequence[str]) -> list[int | None]:
         """The entry id of each value, or None."""
@@ -132,19 +136,33 @@ def split_128(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
+def exact_columns(hash_type: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids and 128-bit prefixes (``split_128``) of the active entries of one type,
+    read and converted LOAD_CHUNK rows at a time, so that no Python object per entry
+    outlives its chunk."""
+    rows = (
+        KnownHash.objects.filter(hash_type=hash_type, is_active=True)
+        .values_list("pk", "value")
+        .iterator(chunk_size=LOAD_CHUNK)
+    )
+    ids: list[np.ndarray] = [np.empty(0, np.int64)]
+    highs: list[np.ndarray] = [np.empty(0, np.uint64)]
+    lows: list[np.ndarray] = [np.empty(0, np.uint64)]
+    while chunk := list(islice(rows, LOAD_CHUNK)):
+        # Two list comprehensions rather than zip(*chunk), which would make an iterator per
+        # row and set off full garbage collections.
+        ids.append(np.array([entry_id for entry_id, _ in chunk], np.int64))
+        high, low = split_128([value for _, value in chunk])
+        highs.append(high)
+        lows.append(low)
+    return np.concatenate(ids), np.concatenate(highs), np.concatenate(lows)
+
+
 def exact_index_from_database() -> ExactIndex:
-    entries: dict[str, tuple[list[int], list[str]]] = {}
+    index = ExactIndex()
     for hash_type in EXACT_TYPES:
-        ids: list[int] = []
-        values: list[str] = []
-        rows = KnownHash.objects.filter(hash_type=hash_type, is_active=True).values_list(
-            "pk", "value"
-        )
-        for entry_id, value in rows.iterator(chunk_size=100_000):
-            ids.append(entry_id)
-            values.append(value)
-        entries[hash_type] = (ids, values)
-    return ExactIndex(entries)
+        index.add(hash_type, *exact_columns(hash_type))
+    return index
 
 
 loaded_exact_index = Reloading(exact_index_from_database)

@@ -67,9 +67,7 @@ def test_a_batch_routes_each_report_as_routing_it_alone_would(reference_data: No
     referrals = reports_route(report_ids=[report.pk for report in together])
 
     assert len(referrals) == len(together)
-    assert [routing_of(report) for report in together] == [
-        routing_of(report) for report in alone
-    ]
+    assert [routing_of(report) for report in together] == [routing_of(report) for report in alone]
     assert [routing_of(report)[6] for report in together] == [
         "direct-gb",
         "attache-pk",
@@ -152,7 +150,8 @@ def test_a_batch_delivers_each_referral_once_and_leaves_the_rest_alone(
 
     assert not outcomes[first.pk].attempted
     assert not outcomes[10**9].attempted
-    assert outcomes[second.pk].delivered and outcomes[third.pk].delivered
+    assert outcomes[second.pk].delivered
+    assert outcomes[third.pk].delivered
     assert simulator.received()["received"] == {
         str(first.pk): 1,
         str(second.pk): 1,
@@ -182,8 +181,10 @@ def test_two_workers_routing_overlapping_batches_refer_each_report_once(
 
     assert Referral.objects.filter(report__in=reports).count() == 20
     assert HashSighting.objects.get(file_hash="md5:" + "cd" * 16).times_seen == 20
-    seen = sorted(ReportedFile.objects.values_list("times_seen_before", flat=True))
-    assert seen == list(range(20))
+    seen = ReportedFile.objects.order_by("times_seen_before").values_list(
+        "times_seen_before", flat=True
+    )
+    assert list(seen) == list(range(20))
 
 
 def test_a_bulk_submission_is_routed_and_delivered_in_batches(
