@@ -3,7 +3,7 @@ filters) and /stats/ (an analyst signed in with password and authenticator code)
 gunicorn, against the same figures counted straight from the report tables; and the
 refresh of the daily rollups the pages read, in full and for one changed day.
 
-    python -m bench.figures [--reports N] [--requests N]
+    python -m bench.figures [--reports N] [--requests N] [--port N]
 
 The reports are written by SQL inside PostgreSQL (synthetic: two years, 2020 and 2021,
 with the CyberTipline's shape: providers' reports, countries, incident types, files,
@@ -866,6 +866,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=1_000_000, help="reports to write")
     parser.add_argument("--requests", type=int, default=20, help="timed requests a page")
+    parser.add_argument("--port", type=int, default=8781, help="the port gunicorn listens on")
     args = parser.parse_args()
     print(f"machine: {machine_description()}")
     began = time.perf_counter()
@@ -874,7 +875,7 @@ def main() -> None:
     with (
         static_files(),
         environment(FIGURES_MAX_AGE_SECONDS="3600"),
-        stack() as running,
+        stack(port=args.port) as running,
     ):
         url = running.env["DATABASE_URL"]
         filled = fill(url, reports=args.reports)

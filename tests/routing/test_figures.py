@@ -4,19 +4,35 @@ worked out by hand below, and the pages that show them."""
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import Bundle, IncidentType, KnownHash, Report, ReportedFile
 from intake.services import ProviderCredentials
-from routing.figures import FigureFilters, figures_refresh
-from routing.models import Agency, DailyReportFigures, FiguresRefresh, Referral
+from routing.figures import (
+    DURATION_BUCKETS,
+    FigureFilters,
+    consecutive_days,
+    duration_bucket,
+    figures_rebuild_day,
+    figures_rebuild_days,
+    figures_refresh,
+)
+from routing.models import (
+    Agency,
+    DailyDurations,
+    DailyReferralFigures,
+    DailyReportFigures,
+    FiguresRefresh,
+    Referral,
+)
 from routing.services import referral_acknowledge
 from routing.statistics import (
     Withheld,
@@ -542,3 +558,142 @@ def test_the_refresh_command_builds_the_figures_of_an_existing_database(
     call_command("refresh_figures", stdout=out)
     assert out.getvalue() == "7 day(s) rebuilt.\n"  # 5 in 2021, 2 in 2020
     assert tables_by_slug(FigureFilters())["reports-by-year"] == [[2020, 0, 2, 2], [2021, 1, 4, 5]]
+
+
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def rollup_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every rollup's rows, without their ids, in order."""
+    return {
+        model.__name__: sorted(
+            model.objects.values_list(
+                *(field.name for field in model._meta.concrete_fields if not field.primary_key)
+            )
+        )
+        for model in (DailyReportFigures, DailyReferralFigures, DailyDurations)
+    }
+
+
+def durations_by_bucket() -> dict[tuple[str, bool, int], int]:
+    return {
+        (measure, urgent, bucket): count
+        for measure, urgent, bucket, count in DailyDurations.objects.values_list(
+            "measure", "priority_1", "bucket", "count"
+        )
+    }
+
+
+def test_the_database_puts_each_wait_in_the_bucket_duration_bucket_gives(
+    reference_data: None, provider: ProviderCredentials
+) -> None:
+    """A wait of exactly a bucket's bound is in that bucket, a microsecond more in the
+    next, and a negative wait in the first, as bisect puts them."""
+    waits = [dt.timedelta(0), -MICROSECOND, -dt.timedelta(days=1), dt.timedelta(days=365)]
+    for bound in DURATION_BUCKETS[:-1]:
+        exactly = dt.timedelta(seconds=bound)
+        waits += [exactly - MICROSECOND, exactly, exactly + MICROSECOND]
+    for wait in waits:
+        report = received("2021-05-04T10:00:00.250000", country="DE", provider=provider)
+        assert report.finished_at is not None
+        Referral.objects.create(
+            report=report,
+            agency=Agency.objects.get(code="direct-de"),
+            status=Referral.Status.ACKNOWLEDGED,
+            created_at=report.finished_at,
+            delivered_at=report.finished_at + wait,
+            acknowledged_at=report.finished_at + wait + wait,
+        )
+    figures_refresh()
+
+    expected = Counter(duration_bucket(wait.total_seconds()) for wait in waits)
+    assert expected[0] == 5  # 0, -1 µs, -1 day, 1 s - 1 µs, 1 s
+    assert expected[len(DURATION_BUCKETS) - 1] == 2  # 90 days + 1 µs, 365 days
+    assert durations_by_bucket() == {
+        (measure, False, bucket): count
+        for measure in DailyDurations.Measure
+        for bucket, count in expected.items()
+    }
+
+
+def test_the_wait_to_referral_is_to_the_first_delivery(
+    reference_data: None, provider: ProviderCredentials
+) -> None:
+    """Of a report's referrals, only its first delivery counts (once, if two were
+    delivered at the same moment); undelivered ones never do."""
+    urgent = received("2021-05-04T10:00:00", country="DE", provider=provider, priority="1")
+    referred(urgent, "direct-de", after=None)
+    referred(urgent, "icac-ca", after=10 * 60 * SECONDS)
+    referred(urgent, "direct-fr", after=3 * SECONDS, acknowledged_after=90 * SECONDS)
+    tied = received("2021-05-04T11:00:00", country="FR", provider=provider)
+    referred(tied, "direct-fr", after=20 * SECONDS)
+    referred(tied, "direct-de", after=20 * SECONDS)
+    undelivered = received("2021-05-04T12:00:00", country="PK", provider=provider)
+    referred(undelivered, "attache-pk", after=None)
+    figures_refresh()
+
+    assert durations_by_bucket() == {
+        (DailyDurations.Measure.TO_REFERRAL, True, duration_bucket(3)): 1,
+        (DailyDurations.Measure.TO_REFERRAL, False, duration_bucket(20)): 1,
+        (DailyDurations.Measure.TO_ACKNOWLEDGEMENT, True, duration_bucket(90)): 1,
+    }
+
+
+def test_a_run_of_days_rebuilt_at_once_equals_its_days_rebuilt_one_by_one(
+    reference_data: None, provider: ProviderCredentials
+) -> None:
+    first, last = dt.date(2021, 5, 3), dt.date(2021, 5, 6)
+    for when, country in (
+        ("2021-05-02T23:59:59.999999", "DE"),  # the day before: never rebuilt here
+        ("2021-05-03T00:00:00", "DE"),
+        ("2021-05-03T23:59:59.999999", "FR"),
+        ("2021-05-04T00:00:00", "FR"),
+        ("2021-05-04T12:00:00", ""),
+        ("2021-05-06T23:59:59.999999", "PK"),
+        ("2021-05-07T00:00:00", "PK"),  # the day after
+    ):
+        report = received(
+            when,
+            country=country,
+            provider=provider,
+            priority="1" if country == "FR" else "3",
+            content_status=Report.ContentStatus.CONTAINS_NEW,
+            files=((IMAGE, 0, False), (VIDEO, 2, True)),
+        )
+        referred(report, "direct-de", after=2 * SECONDS, acknowledged_after=3600 * SECONDS)
+        referred(report, "direct-fr", after=None)
+    received("2021-05-04T13:00:00", country="DE", provider=None, status=Report.Status.OPEN)
+
+    with transaction.atomic():
+        figures_rebuild_days(first=first, last=last)
+        at_once = rollup_rows()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        for offset in range((last - first).days + 1):
+            figures_rebuild_day(day=first + dt.timedelta(days=offset))
+        one_by_one = rollup_rows()
+        transaction.set_rollback(True)
+
+    assert at_once == one_by_one
+    report_rows = at_once["DailyReportFigures"]
+    assert [(row[0], row[1], row[4], row[13]) for row in report_rows] == [
+        # day, country, reports, files
+        (dt.date(2021, 5, 3), "DE", 1, 2),
+        (dt.date(2021, 5, 3), "FR", 1, 2),
+        (dt.date(2021, 5, 4), "", 1, 2),
+        (dt.date(2021, 5, 4), "FR", 1, 2),
+        (dt.date(2021, 5, 6), "PK", 1, 2),
+    ]
+    assert len(at_once["DailyReferralFigures"]) == 2 * len(report_rows)
+    assert sum(row[-1] for row in at_once["DailyDurations"]) == 2 * len(report_rows)
+
+
+def test_the_changed_days_are_rebuilt_in_runs_of_consecutive_days() -> None:
+    days = [dt.date(2021, 2, 27), dt.date(2021, 2, 28), dt.date(2021, 3, 1)]
+    days += [dt.date(2021, 3, 3), dt.date(2021, 12, 31), dt.date(2022, 1, 1)]
+    assert consecutive_days(days) == [
+        (dt.date(2021, 2, 27), dt.date(2021, 3, 1)),
+        (dt.date(2021, 3, 3), dt.date(2021, 3, 3)),
+        (dt.date(2021, 12, 31), dt.date(2022, 1, 1)),
+    ]
+    assert consecutive_days([]) == []
