@@ -18,11 +18,9 @@ import http.client
 import json
 import os
 import re
-import secrets
 import statistics
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -840,28 +838,6 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-@contextmanager
-def static_files() -> Iterator[None]:
-    """The static files collected into a directory of their own, as the image build does
-    (the pages' templates name them through the manifest); BENCH_STATIC_ROOT names it."""
-    with tempfile.TemporaryDirectory(prefix="bench-static-") as root:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "BENCH_STATIC_ROOT": root,
-        }
-        subprocess.run(
-            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        with environment(BENCH_STATIC_ROOT=root):
-            yield
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=1_000_000, help="reports to write")
@@ -873,7 +849,6 @@ def main() -> None:
     # The pages refresh the figures themselves when the last refresh is older than this:
     # here the refresh is measured on its own, and the pages only read.
     with (
-        static_files(),
         environment(FIGURES_MAX_AGE_SECONDS="3600"),
         stack(port=args.port) as running,
     ):

@@ -180,7 +180,7 @@ def met(name: str, rate: float, baseline: float) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=12.0, help="length of each measurement")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     args = parser.parse_args()
     print(f"machine: {machine_description()}")
     with stack(extra_env={"PUBLIC_REPORTS_PER_HOUR": "0"}) as running:

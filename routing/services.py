@@ -77,19 +77,36 @@ ROUTED_FIELDS = [
 ]
 
 
-def reports_route(*, report_ids: Sequence[int]) -> list[Referral]:
+def reports_route(*, report_ids: Sequence[int], take_waiting: int = 0) -> list[Referral]:
     """Categorize each finished report of ``report_ids`` (where it resolves, known or new
     content, bundle, priority with reasons) and refer it to the agency for the country it
-    resolves to; a batch costs a handful of statements, not a handful a report.
+    resolves to; a batch costs a handful of statements, not a handful a report. With
+    ``take_waiting``, up to that many more finished reports still waiting for routing
+    (oldest first, none that another worker holds) are routed in the same batch: under a
+    backlog of one message a report, the first messages take the work in batches and
+    the later ones find their report routed.
 
     Safe to call any number of times, concurrently too: the reports are locked (in id
     order) while they are routed, a routed report is not routed again, and the database
     allows one referral per report and agency. Returns the referrals made.
     """
+    waiting = Report.objects.filter(status=Report.Status.FINISHED, routed_at__isnull=True)
     with transaction.atomic():
+        locked = list(
+            waiting.select_for_update()
+            .filter(pk__in=report_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if take_waiting:
+            locked += (
+                waiting.select_for_update(skip_locked=True)
+                .exclude(pk__in=report_ids)
+                .order_by("finished_at")
+                .values_list("pk", flat=True)[:take_waiting]
+            )
         reports = list(
-            Report.objects.select_for_update()
-            .filter(pk__in=report_ids, status=Report.Status.FINISHED, routed_at__isnull=True)
+            Report.objects.filter(pk__in=locked)
             .order_by("pk")
             .prefetch_related(
                 Prefetch("ip_capture_events", queryset=IpCaptureEvent.objects.order_by("pk")),

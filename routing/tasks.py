@@ -33,8 +33,12 @@ ROUTING_TASK: dict[str, Any] = {
 
 
 @shared_task(**ROUTING_TASK)
-def route_report(report_id: int) -> None:
-    reports_route(report_ids=[report_id])
+def route_report(report_id: int, take_waiting: bool = False) -> None:
+    """Route one report; with ``take_waiting``, other reports waiting for routing too, up
+    to a batch (see reports_route)."""
+    reports_route(
+        report_ids=[report_id], take_waiting=ROUTING_BATCH_SIZE - 1 if take_waiting else 0
+    )
 
 
 @shared_task(**ROUTING_TASK)
@@ -62,14 +66,19 @@ def sweep_sends_it_if_the_broker_is_down(what: str) -> Iterator[None]:
         logger.warning("Could not enqueue %s (%s): the sweep will send it.", what, error)
 
 
-def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
+def enqueue_routing(
+    report_ids: list[int], *, urgent: bool = False, take_waiting: bool = True
+) -> None:
     """Send the routing messages for ``report_ids``: one per report, or batches of
     ROUTING_BATCH_SIZE for many. Urgent reports (provisional priority 1) go through their
-    own queue, which a dedicated worker serves, so no backlog can hold them up."""
+    own queue, which a dedicated worker serves, so no backlog can hold them up. A single
+    report's message also routes reports waiting behind it (see reports_route), unless it
+    is urgent or ``take_waiting`` is false."""
     queue = settings.URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
     with sweep_sends_it_if_the_broker_is_down(f"routing of {len(report_ids)} report(s)"):
         if len(report_ids) == 1:
-            route_report.apply_async((report_ids[0],), queue=queue)
+            # A priority-1 report's worker routes it alone, and at once.
+            route_report.apply_async((report_ids[0], take_waiting and not urgent), queue=queue)
             return
         for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
             batch = report_ids[start : start + ROUTING_BATCH_SIZE]
@@ -80,7 +89,8 @@ def enqueue_routing(report_ids: list[int], *, urgent: bool = False) -> None:
 def enqueue_unrouted_reports() -> int:
     """The outbox sweep: route again every finished report that has no referral yet."""
     report_ids = unrouted_report_ids()
-    enqueue_routing(report_ids)
+    # Only the reports past the grace period: the others' messages are still on their way.
+    enqueue_routing(report_ids, take_waiting=False)
     return len(report_ids)
 
 

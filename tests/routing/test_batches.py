@@ -13,7 +13,7 @@ from intake.models import HashSighting, Report, ReportedFile
 from routing.delivery import referrals_deliver
 from routing.models import Referral, ReferralEvent
 from routing.services import report_route, reports_route
-from routing.tasks import enqueue_routing
+from routing.tasks import enqueue_routing, route_report
 from tests.conftest import require, run_concurrently, uses_postgresql
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportedFileFactory, ReportFactory
 from tests.routing.test_delivery import Simulator, start_simulator, webhook_agency
@@ -198,3 +198,28 @@ def test_a_bulk_submission_is_routed_and_delivered_in_batches(
 
     assert Referral.objects.filter(status=Referral.Status.DELIVERED).count() == 150
     assert simulator.state.counts["accepted"] == 150
+
+
+def test_a_single_message_takes_the_reports_waiting_behind_it_up_to_a_batch(
+    reference_data: None,
+) -> None:
+    waiting = finished_reports(3, files=1)
+    report = finished_reports(1, files=1)[0]
+
+    route_report(report.pk, True)
+
+    assert Referral.objects.filter(report__in=[*waiting, report]).count() == 4
+    # Each waiting report's own message then finds it routed, and changes nothing.
+    for other in waiting:
+        route_report(other.pk, True)
+    assert Referral.objects.count() == 4
+
+
+def test_a_priority_one_message_routes_its_report_alone(reference_data: None) -> None:
+    waiting = finished_reports(3, files=1)
+    report = finished_reports(1, files=1)[0]
+
+    enqueue_routing([report.pk], urgent=True)
+
+    assert Referral.objects.filter(report=report).count() == 1
+    assert not Referral.objects.filter(report__in=waiting).exists()
