@@ -1,5 +1,6 @@
 """Writing many rows at once."""
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -7,6 +8,7 @@ from django.db import connection
 from django.db.models import Field, Model
 
 BATCH_SIZE = 1_000
+SIZED_VARCHAR = re.compile(r"^varchar\(\d+\)$")
 
 
 def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> None:
@@ -34,7 +36,12 @@ def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> None:
     key = quote(str(meta.pk.column))
     names = ", ".join(quote(str(field.column)) for field in columns)
     # The first row's values are cast to the columns' types; the others follow them.
-    first_row = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns)
+    # Cast to the column's type without a length (varchar(2) would cut a longer value
+    # short, where an UPDATE refuses it).
+    first_row = ", ".join(
+        f"CAST(%s AS {SIZED_VARCHAR.sub('varchar', str(field.db_type(connection)))})"
+        for field in columns
+    )
     other_row = ", ".join(["%s"] * len(columns))
     assignments = ", ".join(
         f"{quote(str(field.column))} = new.{quote(str(field.column))}"

@@ -109,13 +109,21 @@ class Attempt:
     duration_ms: int | None = None
 
 
+# A batch stops POSTing after this long and hands the rest back (as due at once): well
+# inside the task's soft time limit (30 s) less one POST's timeout, and inside the claim,
+# so no referral is POSTed after its claim could have passed to another worker.
+BATCH_SECONDS = 15
+
+
 def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutcome]:
     """Make one delivery attempt for each pending referral of ``referral_ids`` that is due;
     anything else (not due yet, delivered, held by another worker) is left alone. Safe to
     call any number of times, from any number of workers. The referrals are claimed with
-    one UPDATE, their reports read in a few queries, each POSTed over one kept-alive
-    connection, and the outcomes recorded together."""
+    one UPDATE and their reports read in a few queries; each is POSTed over one
+    kept-alive connection and its outcome recorded at once. Those not reached within
+    BATCH_SECONDS are released, with an outcome that asks for another attempt now."""
     now = timezone.now()
+    started = time.monotonic()
     # A claim of this call's own: its time, a little past the timeout, with random
     # microseconds, so two calls in the same instant do not hold the same claim.
     claim = now + timedelta(
@@ -135,14 +143,20 @@ def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutco
         for referral_id in set(referral_ids) - {referral.pk for referral in claimed}
     }
     reports = reports_with_details(report_ids=[referral.report_id for referral in claimed])
-    attempts = [
-        # The agency moved to its inbox since the referral was made: the row is the delivery.
-        Attempt(referral, delivered=True)
-        if referral.agency.delivery_mode == DeliveryMode.INBOX
-        else _post(referral, reports[referral.report_id])
-        for referral in claimed
-    ]
-    outcomes.update(_record_attempts(attempts, claim))
+    inbox = [r for r in claimed if r.agency.delivery_mode == DeliveryMode.INBOX]
+    # The agency moved to its inbox since the referral was made: the row is the delivery.
+    outcomes.update(_record_attempts([Attempt(r, delivered=True) for r in inbox], claim))
+    unreached = []
+    for referral in claimed:
+        if referral in inbox:
+            continue
+        if time.monotonic() - started > BATCH_SECONDS:
+            unreached.append(referral.pk)
+            continue
+        outcomes.update(_record_attempts([_post(referral, reports[referral.report_id])], claim))
+    if unreached:
+        Referral.objects.filter(pk__in=unreached, claimed_until=claim).update(claimed_until=None)
+        outcomes.update({pk: DeliveryOutcome(attempted=False, retry_in=0.0) for pk in unreached})
     return outcomes
 
 

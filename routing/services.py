@@ -2,6 +2,7 @@
 
 import csv
 import ipaddress
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import status
@@ -49,6 +50,7 @@ AGENCY_NAMES = {
     Channel.DOMESTIC: "{country} ICAC national queue (simulated)",
 }
 ICAC_TASK_FORCE_NAME = "{state} ICAC Task Force (simulated)"
+logger = logging.getLogger(__name__)
 
 
 def report_route(*, report_id: int) -> Referral | None:
@@ -61,6 +63,35 @@ def report_route(*, report_id: int) -> Referral | None:
         .order_by("created_at", "pk")
         .first()
     )
+
+
+def reports_route_each_on_failure(*, report_ids: Sequence[int], take_waiting: int = 0) -> None:
+    """Route a batch (see reports_route); should it fail for a reason other than the
+    database (one report that cannot be routed rolls the whole batch back), route each
+    report of ``report_ids`` alone, so that the others are not held back by it. Raises
+    the last failure, once every report has had its turn."""
+    try:
+        reports_route(report_ids=report_ids, take_waiting=take_waiting)
+        return
+    except (OperationalError, InterfaceError):
+        raise  # the database, not a report: the task retries the batch
+    except Exception:
+        if len(report_ids) == 1 and not take_waiting:
+            raise
+        logger.exception(
+            "Routing a batch of %d reports failed: routing each alone.", len(report_ids)
+        )
+    failure: Exception | None = None
+    for report_id in report_ids:
+        try:
+            reports_route(report_ids=[report_id])
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            logger.exception("Routing report %d failed.", report_id)
+            failure = error
+    if failure is not None:
+        raise failure
 
 
 ROUTED_FIELDS = [
@@ -99,9 +130,15 @@ def reports_route(*, report_ids: Sequence[int], take_waiting: int = 0) -> list[R
             .values_list("pk", flat=True)
         )
         if take_waiting:
+            # Recent, non-urgent reports only: an urgent one has its own worker, and one
+            # waiting past the sweep's grace period is the sweep's (it may be one that fails
+            # to route, which would fail every batch that took it).
+            since = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_GRACE_SECONDS)
             locked += (
                 waiting.select_for_update(skip_locked=True)
+                .filter(finished_at__gte=since)
                 .exclude(pk__in=report_ids)
+                .exclude(provisional_priority="1")
                 .order_by("finished_at")
                 .values_list("pk", flat=True)[:take_waiting]
             )

@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referrals_deliver
 from routing.figures import figures_refresh, figures_refreshed_at
-from routing.services import reports_route, unrouted_report_ids
+from routing.services import reports_route_each_on_failure, unrouted_report_ids
 
 # Only errors that a retry can cure: the database went away or was busy. (A failed
 # webhook is not an error of the task: delivery keeps its own schedule of retries.)
@@ -36,7 +36,7 @@ ROUTING_TASK: dict[str, Any] = {
 def route_report(report_id: int, take_waiting: bool = False) -> None:
     """Route one report; with ``take_waiting``, other reports waiting for routing too, up
     to a batch (see reports_route)."""
-    reports_route(
+    reports_route_each_on_failure(
         report_ids=[report_id], take_waiting=ROUTING_BATCH_SIZE - 1 if take_waiting else 0
     )
 
@@ -46,7 +46,7 @@ def route_reports(report_ids: list[int]) -> None:
     """A batch of reports submitted together (a bulk submission): one message and one
     transaction instead of hundreds. Routing is idempotent, so a retry of the whole batch
     is safe."""
-    reports_route(report_ids=report_ids)
+    reports_route_each_on_failure(report_ids=report_ids)
 
 
 ROUTING_BATCH_SIZE = 100
@@ -77,8 +77,11 @@ def enqueue_routing(
     queue = settings.URGENT_QUEUE if urgent else settings.ROUTING_QUEUE
     with sweep_sends_it_if_the_broker_is_down(f"routing of {len(report_ids)} report(s)"):
         if len(report_ids) == 1:
-            # A priority-1 report's worker routes it alone, and at once.
-            route_report.apply_async((report_ids[0], take_waiting and not urgent), queue=queue)
+            # A priority-1 report's worker routes it alone, and at once; so does the web
+            # process in the embedded mode (tasks run eagerly, inside the request).
+            eager = route_report.app.conf.task_always_eager
+            take = take_waiting and not urgent and not eager
+            route_report.apply_async((report_ids[0], take), queue=queue)
             return
         for start in range(0, len(report_ids), ROUTING_BATCH_SIZE):
             batch = report_ids[start : start + ROUTING_BATCH_SIZE]

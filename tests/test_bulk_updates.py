@@ -3,12 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.bulk import bulk_update_rows
 from intake.models import Report
+from tests.conftest import require, uses_postgresql
 from tests.factories import ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +42,12 @@ def test_a_field_that_is_not_a_column_is_refused() -> None:
     report = ReportFactory.create()
     with pytest.raises(ValueError, match="not_a_field"):
         bulk_update_rows([report], ["priority", "not_a_field"])
+
+
+def test_a_value_too_long_for_its_column_is_refused_in_any_row() -> None:
+    require(uses_postgresql(), "SQLite does not hold text to a column's length")
+    first, second = ReportFactory.create_batch(2)
+    first.resolved_country = "GBR"
+
+    with pytest.raises(DataError):
+        bulk_update_rows([first, second], ["resolved_country"])

@@ -2,18 +2,21 @@
 gives each report what routing it alone would, in a number of statements that does not
 grow with the batch."""
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from intake.models import HashSighting, Report, ReportedFile
+from routing import services
 from routing.delivery import referrals_deliver
 from routing.models import Referral, ReferralEvent
 from routing.services import report_route, reports_route
-from routing.tasks import enqueue_routing, route_report
+from routing.tasks import enqueue_routing, route_report, route_reports
 from tests.conftest import require, run_concurrently, uses_postgresql
 from tests.factories import IP_BY_COUNTRY, IpCaptureEventFactory, ReportedFileFactory, ReportFactory
 from tests.routing.test_delivery import Simulator, start_simulator, webhook_agency
@@ -117,7 +120,7 @@ def test_routing_a_batch_takes_as_many_statements_for_many_reports_as_for_few(
     assert many == few
 
 
-def test_delivering_a_batch_takes_as_many_statements_for_many_as_for_few(
+def test_delivering_a_batch_reads_it_once_and_records_each_post_as_it_is_made(
     reference_data: None, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     webhook_agency("direct-gb", simulator)
@@ -131,11 +134,70 @@ def test_delivering_a_batch_takes_as_many_statements_for_many_as_for_few(
         return len(queries)
 
     statements_to_deliver(1)
-    few, many = statements_to_deliver(3), statements_to_deliver(30)
+    one, three, thirty = (
+        statements_to_deliver(1),
+        statements_to_deliver(3),
+        statements_to_deliver(30),
+    )
 
-    assert many == few
-    assert simulator.state.counts["accepted"] == 34
+    # The claim and the reads are the same for any batch; each POST's outcome is recorded
+    # at once, in a transaction of its own (lock, update, event).
+    each = (three - one) / 2
+    assert thirty == one + 29 * each
+    assert each <= 5
+    assert simulator.state.counts["accepted"] == 35
     assert simulator.state.counts["duplicates"] == 0
+
+
+def test_a_batch_that_runs_out_of_time_hands_the_rest_back_unposted(
+    reference_data: None, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    webhook_agency("direct-gb", simulator)
+    monkeypatch.setattr("routing.services.enqueue_deliveries", lambda *args, **kwargs: None)
+    referrals = reports_route(report_ids=[r.pk for r in finished_reports(3)])
+    monkeypatch.setattr("routing.delivery.BATCH_SECONDS", -1)
+
+    outcomes = referrals_deliver(referral_ids=[referral.pk for referral in referrals])
+
+    assert all(not o.attempted and o.retry_in == 0 for o in outcomes.values())
+    assert simulator.state.counts["accepted"] == 0
+    for referral in referrals:
+        referral.refresh_from_db()
+        assert (referral.status, referral.claimed_until, referral.attempts) == ("pending", None, 0)
+
+
+def test_a_report_that_cannot_be_routed_does_not_hold_back_its_batch(
+    reference_data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison, fine = finished_reports(2)
+    real_location = services.report_location
+
+    def location(report: Report) -> Any:
+        if report.pk == poison.pk:
+            raise ValueError("cannot be located")
+        return real_location(report)
+
+    monkeypatch.setattr(services, "report_location", location)
+
+    with pytest.raises(ValueError, match="cannot be located"):
+        route_reports([poison.pk, fine.pk])
+
+    assert Referral.objects.filter(report=fine).count() == 1
+    assert not Referral.objects.filter(report=poison).exists()
+
+
+def test_a_single_message_leaves_urgent_and_old_waiting_reports_alone(
+    reference_data: None, settings: Any
+) -> None:
+    settings.ROUTING_SWEEP_GRACE_SECONDS = 60
+    urgent, old, recent = finished_reports(3, files=1)
+    Report.objects.filter(pk=urgent.pk).update(provisional_priority="1")
+    Report.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(minutes=5))
+    report = finished_reports(1, files=1)[0]
+
+    route_report(report.pk, True)
+
+    assert set(Referral.objects.values_list("report_id", flat=True)) == {report.pk, recent.pk}
 
 
 def test_a_batch_delivers_each_referral_once_and_leaves_the_rest_alone(
