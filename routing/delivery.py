@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from config.bulk import bulk_update_rows
 from intake.models import Report
-from intake.selectors import report_with_details, triage_record
+from intake.selectors import report_with_details, reports_with_details, triage_record
 from routing.models import DeliveryMode, Referral, ReferralEvent
 from routing.signing import AGENCY_HEADER, REFERRAL_HEADER, signed_headers
 
@@ -142,14 +142,15 @@ def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutco
         referral_id: DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
         for referral_id in set(referral_ids) - {referral.pk for referral in claimed}
     }
-    reports = reports_with_details(report_ids=[referral.report_id for referral in claimed])
+    reports = reports_with_details(
+        report_ids=[referral.report_id for referral in claimed], with_referrals=False
+    )
     inbox = [r for r in claimed if r.agency.delivery_mode == DeliveryMode.INBOX]
+    webhook = [r for r in claimed if r.agency.delivery_mode != DeliveryMode.INBOX]
     # The agency moved to its inbox since the referral was made: the row is the delivery.
     outcomes.update(_record_attempts([Attempt(r, delivered=True) for r in inbox], claim))
     unreached = []
-    for referral in claimed:
-        if referral in inbox:
-            continue
+    for referral in webhook:
         if time.monotonic() - started > BATCH_SECONDS:
             unreached.append(referral.pk)
             continue
@@ -158,16 +159,6 @@ def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutco
         Referral.objects.filter(pk__in=unreached, claimed_until=claim).update(claimed_until=None)
         outcomes.update({pk: DeliveryOutcome(attempted=False, retry_in=0.0) for pk in unreached})
     return outcomes
-
-
-def reports_with_details(*, report_ids: Sequence[int]) -> dict[int, Report]:
-    """The reports an agency is sent, by id, in a few queries."""
-    return {
-        report.pk: report
-        for report in Report.objects.select_related("provider", "bundle")
-        .prefetch_related("ip_capture_events", "files__known_hash")
-        .filter(pk__in=set(report_ids))
-    }
 
 
 def _post(referral: Referral, report: Report) -> Attempt:

@@ -51,6 +51,8 @@ AGENCY_NAMES = {
 }
 ICAC_TASK_FORCE_NAME = "{state} ICAC Task Force (simulated)"
 logger = logging.getLogger(__name__)
+# Only errors that a retry can cure: the database went away or was busy.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def report_route(*, report_id: int) -> Referral | None:
@@ -73,7 +75,7 @@ def reports_route_each_on_failure(*, report_ids: Sequence[int], take_waiting: in
     try:
         reports_route(report_ids=report_ids, take_waiting=take_waiting)
         return
-    except (OperationalError, InterfaceError):
+    except TRANSIENT_ERRORS:
         raise  # the database, not a report: the task retries the batch
     except Exception:
         if len(report_ids) == 1 and not take_waiting:
@@ -85,7 +87,7 @@ def reports_route_each_on_failure(*, report_ids: Sequence[int], take_waiting: in
     for report_id in report_ids:
         try:
             reports_route(report_ids=[report_id])
-        except (OperationalError, InterfaceError):
+        except TRANSIENT_ERRORS:
             raise
         except Exception as error:
             logger.exception("Routing report %d failed.", report_id)

@@ -9,17 +9,19 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referrals_deliver
 from routing.figures import figures_refresh, figures_refreshed_at
-from routing.services import reports_route_each_on_failure, unrouted_report_ids
+from routing.services import (
+    TRANSIENT_ERRORS,
+    reports_route_each_on_failure,
+    unrouted_report_ids,
+)
 
-# Only errors that a retry can cure: the database went away or was busy. (A failed
-# webhook is not an error of the task: delivery keeps its own schedule of retries.)
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Retried: only TRANSIENT_ERRORS, which a retry can cure. (A failed webhook is not an
+# error of the task: delivery keeps its own schedule of retries.)
 # Routing and delivery are idempotent, so a message is acknowledged only once it is
 # done, and given back to the queue if its worker dies.
 ROUTING_TASK: dict[str, Any] = {
