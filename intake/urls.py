@@ -1,6 +1,7 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.security import content_security_policy_extended
 from intake import api, ispws, views
 
 app_name = "intake"
@@ -22,7 +23,15 @@ api_urlpatterns = [
 
 schema_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-docs:schema"), name="docs"),
+    # Its start-up script comes from a URL of its own rather than inline, as the
+    # Content-Security-Policy requires; Swagger UI draws its icons as data: images.
+    path(
+        "docs/",
+        content_security_policy_extended({"img-src": ["data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-docs:schema")
+        ),
+        name="docs",
+    ),
 ]
 
 ispws_urlpatterns = [

@@ -5,6 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,6 +40,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (below), in every environment.
+    "config.security.SecurityHeadersMiddleware",
+    # 503 at once, in each interface's shape, while the database is down.
+    "config.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +86,69 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tipline")
 # axes.W006 asks for the address among the lockout parameters; see above for why not.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Security headers, in every environment (production.py adds HTTPS-only ones: HSTS and
+# cookies sent over HTTPS alone). Every page's script and style is a file from this server:
+# no inline script, style or event handler, so an injected one never runs.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+# No page uses the device's sensors, camera, microphone, location or payments, and a visit
+# here never feeds the browser's advertising topics. (Only features browsers know: an
+# unknown one is an error in the console.)
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+}
+# Other sites see no address of ours, not even the origin (a link out of a report's page
+# must not tell where the visitor came from); our own pages keep the full Referer, which
+# Django's CSRF check reads on HTTPS when a browser sends no Origin.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No script reads a cookie (forms carry their CSRF token in the page). SameSite Lax: a link
+# from elsewhere (an agency's case system) still arrives signed in, while cross-site forms,
+# frames and fetches carry no cookie.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -105,6 +174,12 @@ def _database_from_env() -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
         database["CONN_HEALTH_CHECKS"] = True
+        # A database that does not answer fails a request (503) or a task (retried) after
+        # this long, rather than holding it until the client or the time limit gives up.
+        connect_timeout = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5)
+        if connect_timeout < 1:
+            raise ImproperlyConfigured("DATABASE_CONNECT_TIMEOUT_SECONDS must be at least 1.")
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
     elif database["ENGINE"] != "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
             "DATABASE_URL must be a postgres:// URL (or unset, for a SQLite file); "
@@ -153,6 +228,15 @@ FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=4 * 1024**3)
 # JSON API bodies (a bulk submission of 1,000 full reports fits).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=32 * 1024**2)
+# Per report, whatever the interface: IP capture events and identifiers (screen names,
+# email addresses, phone numbers, web addresses), all parties and files together. Each is a
+# row of its own; the default is what one repeatable element may hold.
+REPORT_MAX_IP_CAPTURE_EVENTS = env.int("REPORT_MAX_IP_CAPTURE_EVENTS", default=1000)
+REPORT_MAX_IDENTIFIERS = env.int("REPORT_MAX_IDENTIFIERS", default=1000)
+if min(REPORT_MAX_IP_CAPTURE_EVENTS, REPORT_MAX_IDENTIFIERS) < 1:
+    raise ImproperlyConfigured(
+        "REPORT_MAX_IP_CAPTURE_EVENTS and REPORT_MAX_IDENTIFIERS must be at least 1."
+    )
 # Optional: a MaxMind City database (.mmdb), for the region (U.S. state) of IP addresses.
 MAXMIND_CITY_DB = env.str("MAXMIND_CITY_DB", default="")
 # A file's PDQ hash matches a known entry within this many bits (intake/pdq.py).
@@ -172,6 +256,40 @@ PUBLIC_STATUS_FAILURES_PER_REPORT_PER_DAY = env.int(
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # A public form's body (it has no files); larger ones are refused before they are read.
 PUBLIC_FORM_MAX_BYTES = env.int("PUBLIC_FORM_MAX_BYTES", default=262_144)
+
+# Personal data. The reporter's contact details are kept encrypted (intake/encryption.py)
+# under FIELD_ENCRYPTION_KEYS, comma-separated Fernet keys: the first encrypts, every one
+# decrypts (.env.example says how to rotate them). Production requires them; local and test
+# settings fall back to DEVELOPMENT_FIELD_ENCRYPTION_KEY, which is public.
+MAKE_A_FIELD_ENCRYPTION_KEY = (
+    "Make a key with: python -c "
+    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "dGlwbGluZS1kZXZlbG9wbWVudC1vbmx5LTMyYnl0ZXM="
+
+
+def _fernet_keys_from_env() -> list[str]:
+    keys = [key.strip() for key in env.list("FIELD_ENCRYPTION_KEYS", default=[]) if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"Key {position} of FIELD_ENCRYPTION_KEYS is not a Fernet key (32 bytes in "
+                f"URL-safe base64). {MAKE_A_FIELD_ENCRYPTION_KEY}"
+            ) from None
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = _fernet_keys_from_env()
+# The personal data of a closed report is purged this many days after it closed (a daily
+# task, intake/retention.py); 0 keeps it for ever.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
+if PERSONAL_DATA_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PERSONAL_DATA_RETENTION_DAYS must be a number of days, or 0 to keep personal data."
+    )
+
 STORAGES = {
     # Media is never written anywhere: there is no file storage to write it to.
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
@@ -208,13 +326,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_links",
+    ],
 }
 
 # The shared cache (provider rate limits): Redis when there is one.
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Carries on as an empty cache while Redis is down (config/unavailable.py):
+            # reports are accepted, uncounted, rather than refused.
+            "BACKEND": "config.unavailable.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -259,6 +387,7 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.enqueue_unrouted_reports": {"queue": "default"},
     "routing.tasks.enqueue_due_deliveries": {"queue": "default"},
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
+    "intake.tasks.purge_personal_data": {"queue": "default"},
     "routing.tasks.refresh_figures": {"queue": "default"},
 }
 # Seconds between the two outbox sweeps (see ROUTING_SWEEP_GRACE_SECONDS and
@@ -281,6 +410,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-figures": {
         "task": "routing.tasks.refresh_figures",
         "schedule": env.float("FIGURES_REFRESH_SECONDS", default=60.0),
+    },
+    # Once a day, at a quiet hour (UTC): see PERSONAL_DATA_RETENTION_DAYS.
+    "purge-personal-data": {
+        "task": "intake.tasks.purge_personal_data",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 # The statistics pages (routing/figures.py). A page asks a worker for a refresh when the

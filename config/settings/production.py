@@ -3,7 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *
-from config.settings.base import MIDDLEWARE, SECRET_KEY, STORAGES, env
+from config.settings.base import (
+    DEVELOPMENT_FIELD_ENCRYPTION_KEY,
+    FIELD_ENCRYPTION_KEYS,
+    MAKE_A_FIELD_ENCRYPTION_KEY,
+    MIDDLEWARE,
+    SECRET_KEY,
+    STORAGES,
+    env,
+)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured(
@@ -12,6 +20,17 @@ if not SECRET_KEY:
     )
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS is not set. Production keeps reporters' contact details "
+        "encrypted under it: one or more Fernet keys, comma-separated. "
+        + MAKE_A_FIELD_ENCRYPTION_KEY
+    )
+if DEVELOPMENT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS holds the development key, which is public. "
+        f"{MAKE_A_FIELD_ENCRYPTION_KEY}"
+    )
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
@@ -26,14 +45,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
-# Static files (the admin's) are served by the web process itself.
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+# Static files (the admin's) are served by the web process itself, after the security
+# headers' middleware, so they carry the headers too.
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("config.security.SecurityHeadersMiddleware") + 1,
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[1:],
-]
+)
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -65,9 +65,13 @@ def test_the_schema_is_openapi_3_with_every_operation(client: Client) -> None:
 
 def test_the_docs_page_renders(client: Client) -> None:
     page = client.get("/api/docs/")
+    script = client.get("/api/docs/", {"script": ""})
 
     assert page.status_code == 200
-    assert b"/api/schema/" in page.content
+    assert b"<script" in page.content
+    assert b"/api/docs/?script=" in page.content
+    assert script.status_code == 200
+    assert b"/api/schema/" in script.content
 
 
 @api_schema.parametrize()
