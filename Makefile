@@ -4,6 +4,8 @@
 #            (default 300; DEMO_REPORTS=0 for none)
 # make test  set up and run the whole test suite
 # make lint  ruff, mypy and Django's deployment checks
+# make audit the pinned dependencies against the PyPI advisory database (pip-audit; needs
+#            to reach pypi.org's JSON API)
 # make messages  refresh the translation catalogues (locale/) from the code and compile them
 # make bench the benchmarks against this machine's PostgreSQL and Redis (bench/RESULTS.md)
 
@@ -18,7 +20,7 @@ include .env
 export
 endif
 
-.PHONY: install run test lint format messages bench clean
+.PHONY: install run test lint audit format messages bench clean
 
 install: $(VENV)/.installed
 
@@ -58,8 +60,12 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-		DJANGO_SECRET_KEY=lint-only-$$(printf '%064d' 0) DJANGO_ALLOWED_HOSTS=tipline.example.com \
+		DJANGO_SECRET_KEY=lint-only-$$(printf '%064d' 0) DJANGO_ALLOWED_HOSTS=tipline.example.com REDIS_URL=redis://redis:6379/0 \
+		FIELD_ENCRYPTION_KEYS=$$(printf '%043d=' 0) \
 		$(PY) manage.py check --deploy --fail-level WARNING
+
+audit: install
+	$(PY) -m pip_audit --strict --disable-pip --no-deps --progress-spinner off -r constraints.txt
 
 bench: install
 	$(PY) -m bench

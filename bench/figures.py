@@ -368,10 +368,6 @@ SELECT
       'incidentType', p.incident_type,
       'incidentDateTime', to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
     ),
-    'reporter', jsonb_build_object('reportingPerson', jsonb_build_object(
-      'email', CASE WHEN p.public THEN 'person-' || p.id || '@example.com'
-        ELSE 'safety@example.com' END
-    )),
     'personOrUserReported', jsonb_build_object(
       'screenName', 'user-' || (p.id::bigint * 7919 %% 1000003),
       'ipCaptureEvent', jsonb_build_array(jsonb_build_object(
@@ -379,7 +375,9 @@ SELECT
       ))
     )
   ),
-  '', CASE WHEN p.public THEN 'person-' || p.id || '@example.com' ELSE '' END, '', '',
+  -- No reporter: contact details are encrypted by the application, and the figures
+  -- never read them.
+  '', '', '', '',
   p.country, CASE WHEN p.country = '' THEN '' ELSE 'high' END, p.us_state, '{}',
   p.content_status, p.priority, CASE WHEN p.priority = '1' THEN '1' ELSE '' END, '[]', '[]',
   b.id, p.received_at, p.routed_at, p.finished_at, p.routed_at, ''

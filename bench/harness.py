@@ -2,6 +2,7 @@
 app served by gunicorn as in production, and a time-bounded load loop."""
 
 import atexit
+import base64
 import http.client
 import json
 import os
@@ -153,6 +154,8 @@ def scratch_database() -> Iterator[dict[str, str]]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # A Fernet key (32 random bytes, URL-safe base64) for reporters' contact details.
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,

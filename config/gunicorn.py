@@ -3,6 +3,10 @@ Threads keep connections alive and overlap database and Redis round trips."""
 
 import multiprocessing
 import os
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -18,3 +22,14 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 # reporter's address is never written down, not even in a log.
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
+
+
+class AddressFreeLogger(Logger):
+    """Gunicorn's logger, without the client's address that its warning about a malformed
+    request names."""
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        super().warning(re.sub(r" from ip=\S*(?=: )", "", str(msg)), *args, **kwargs)
+
+
+logger_class = AddressFreeLogger

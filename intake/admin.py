@@ -184,6 +184,7 @@ SECTIONS = [
             "reviewed_by",
             "retracted_at",
             "expired_at",
+            "personal_data_purged_at",
         ],
     ),
     ("Reporter", ["reporter_name", "reporter_email", "reporter_phone", "stated_country"]),

@@ -8,7 +8,7 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals
 
-        from intake import audit
+        from intake import audit, checks  # noqa: F401 (checks registers the system checks)
 
         signals.user_logged_in.connect(audit.audit_login, dispatch_uid="audit_login")
         signals.user_logged_out.connect(audit.audit_logout, dispatch_uid="audit_logout")

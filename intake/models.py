@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from intake.encryption import EncryptedTextField, ReportDocumentField
+
 
 class IncidentType(models.TextChoices):
     """The CyberTipline's eight incident types, stored and exchanged by their exact names."""
@@ -87,12 +89,14 @@ class Report(models.Model):
     escalate_to_high_priority = models.CharField(max_length=3000, blank=True)
     description = models.TextField(blank=True)
     # The whole report as submitted, validated against intake/schema.py, in the
-    # CyberTipline's element names. The columns above and below are copied from it.
-    document = models.JSONField(default=dict, blank=True)
+    # CyberTipline's element names. The columns above and below are copied from it. Its
+    # reporter section is kept encrypted, like the reporter's contact details below
+    # (intake/encryption.py).
+    document = ReportDocumentField(default=dict, blank=True)
 
-    reporter_name = models.CharField(max_length=200, blank=True)
-    reporter_email = models.EmailField(blank=True)
-    reporter_phone = models.CharField(max_length=40, blank=True)
+    reporter_name = EncryptedTextField(blank=True)
+    reporter_email = EncryptedTextField(blank=True)
+    reporter_phone = EncryptedTextField(blank=True)
 
     # ISO 3166-1 alpha-2 the report itself states (reporter's or provider's word), or "".
     stated_country = models.CharField(max_length=2, blank=True)
@@ -136,6 +140,8 @@ class Report(models.Model):
     # Triage by staff
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.CharField(max_length=150, blank=True)
+    # When the personal data of the closed report was purged (intake/retention.py).
+    personal_data_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [
@@ -171,6 +177,13 @@ class Report(models.Model):
             # and a refresh finds the days to rebuild from the reports changed since the last.
             models.Index(fields=["received_at"], name="report_received_idx"),
             models.Index(fields=["updated_at"], name="report_updated_idx"),
+            # The purge of personal data walks the reports not purged yet, by id, past the
+            # last batch (intake/retention.py purge_candidates).
+            models.Index(
+                fields=["id"],
+                name="report_not_purged_idx",
+                condition=Q(personal_data_purged_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,10 +377,11 @@ class PublicReceipt(models.Model):
 
 
 class ReportAddition(models.Model):
-    """Information a member of the public added to their report after sending it."""
+    """Information a member of the public added to their report after sending it. Kept
+    encrypted: it is where reporters write how to reach them."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="additions")
-    text = models.TextField()
+    text = EncryptedTextField()
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -401,10 +415,11 @@ class AuditEntry(models.Model):
         LOGIN = "login"
         LOGIN_FAILED = "login_failed"
         LOGOUT = "logout"
+        PERSONAL_DATA_PURGED = "personal_data_purged"
 
     at = models.DateTimeField()
     username = models.CharField(max_length=150, blank=True)  # kept as text: users come and go
-    action = models.CharField(max_length=16, choices=Action.choices)
+    action = models.CharField(max_length=32, choices=Action.choices)
     object_type = models.CharField(max_length=100, blank=True)  # e.g. "intake.report"
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)

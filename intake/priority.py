@@ -24,6 +24,8 @@ from django.utils import timezone
 from intake.models import IncidentType, Report
 
 PUBLIC_DANGER_NOW = "A member of the public says a child is in danger right now."
+# Followed by the provider's own words (escalateToHighPriority).
+PROVIDER_ESCALATION_REASON = "The provider asked for high priority: "
 ONGOING_CONTACT = dt.timedelta(days=7)
 HANDS_ON_OR_ENTICEMENT = {
     IncidentType.CHILD_SEXUAL_MOLESTATION,
@@ -88,7 +90,7 @@ def facts_for(report: Report, *, content_status: str, viral_only: bool, bundled:
 RULES = [
     Rule(
         "1",
-        lambda f: f"The provider asked for high priority: {f.escalation}" if f.escalation else None,
+        lambda f: PROVIDER_ESCALATION_REASON + f.escalation if f.escalation else None,
     ),
     Rule("1", lambda f: PUBLIC_DANGER_NOW if f.public_danger else None),
     Rule(

@@ -22,7 +22,8 @@ from rest_framework import status
 from config.errors import ApplicationError, reason_required
 from intake.accounts import account_with_second_factor_create
 from intake.authentication import api_token_create
-from intake.identifiers import report_identifiers
+from intake.encryption import SEALED_SECTIONS
+from intake.identifiers import identifiers_in
 from intake.models import (
     Bundle,
     IdempotencyKey,
@@ -37,6 +38,7 @@ from intake.models import (
 from intake.priority import provisional_priority
 from intake.ratelimit import count_and_wait, wait_if_reached
 from intake.receipts import new_receipt_code, receipt_code_hash, receipt_code_matches
+from intake.retention import report_lock_unless_purged
 from intake.selectors import report_get_for_provider
 from intake.uploads import UploadDigest
 from routing.tasks import enqueue_routing
@@ -186,6 +188,15 @@ def ip_capture_event(
     )
 
 
+def searchable_identifiers(report: Report) -> list[ReportIdentifier]:
+    """The screen names, emails, phones and web addresses the report names, each once, for
+    staff search: those of the people it is about, never the reporter's own (kept only
+    encrypted)."""
+    named = {key: value for key, value in report.document.items() if key not in SEALED_SECTIONS}
+    unique = dict.fromkeys(identifiers_in(named))
+    return [ReportIdentifier(report=report, kind=kind, value=value) for kind, value in unique]
+
+
 def report_build(*, document: Mapping[str, Any], provider: Provider | None) -> Report:
     source = Report.Source.PROVIDER if provider else Report.Source.PUBLIC
     report = Report(
@@ -208,7 +219,7 @@ def report_open(*, document: Mapping[str, Any], provider: Provider | None = None
         ip_capture_event(event, report=report, role=role)
         for role, event in ip_capture_events_in(document)
     )
-    ReportIdentifier.objects.bulk_create(report_identifiers(report))
+    ReportIdentifier.objects.bulk_create(searchable_identifiers(report))
     return report
 
 
@@ -320,8 +331,11 @@ def public_report_unlock(*, client: str, report_id: int, code: str) -> ReceiptCh
     return ReceiptCheck(report=receipt.report)
 
 
+@transaction.atomic
 def report_addition_add(*, report: Report, text: str) -> ReportAddition:
-    """What a member of the public adds to their report after sending it."""
+    """What a member of the public adds to their report after sending it; refused once the
+    report's personal data was purged."""
+    report_lock_unless_purged(report_id=report.pk)
     return ReportAddition.objects.create(report=report, text=text)
 
 
@@ -482,7 +496,7 @@ def reports_submit_bulk(
     )
     IpCaptureEvent.objects.bulk_create(events)
     ReportIdentifier.objects.bulk_create(
-        identifier for report in reports for identifier in report_identifiers(report)
+        identifier for report in reports for identifier in searchable_identifiers(report)
     )
     urgent_ids = [report.pk for report in reports if report.provisional_priority == "1"]
     other_ids = [report.pk for report in reports if report.provisional_priority != "1"]

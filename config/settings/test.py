@@ -4,12 +4,18 @@ start (TEST_WORKER=1), which publish the messages their tasks send, as in produc
 import os
 
 from config.settings.base import *
-from config.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS, env
+from config.settings.base import (
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    DEVELOPMENT_FIELD_ENCRYPTION_KEY,
+    FIELD_ENCRYPTION_KEYS,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEVELOPMENT_FIELD_ENCRYPTION_KEY]
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_WORKER") != "1"
 # Each test run gets its own Redis key prefix, shared with the workers it starts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
