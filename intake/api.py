@@ -1,5 +1,8 @@
 """The provider JSON API: the CyberTipline report in JSON, element names as keys."""
 
+import json
+import math
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,13 +17,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import flatten_field_errors
+from config.errors import ApplicationError, flatten_field_errors
 from intake.documents import (
     BulkReportSerializer,
     FileMetadataSerializer,
@@ -41,6 +44,7 @@ from intake.services import (
     report_retract,
     reports_submit_bulk,
 )
+from intake.validators import forbidden_character
 
 BULK_MAX_REPORTS = 1000
 
@@ -50,8 +54,177 @@ class BodyTooLarge(APIException):
     default_code = "body_too_large"
 
 
-class LimitedJSONParser(JSONParser):
-    """JSON, refused before it is read when the body is larger than API_MAX_BODY_BYTES."""
+class JsonRefused(ParseError):
+    """A body that is not JSON this API can take, with where it goes wrong (a dotted path,
+    as validation errors name fields) when that can be told."""
+
+    def __init__(self, message: str, *, code: str, path: str = "") -> None:
+        super().__init__(message, code=code)
+        self.fields = {path: [message]} if path else {}
+
+
+# The deepest report (a bulk item's associated account's IP capture event) nests 9 levels.
+JSON_MAX_DEPTH = 32
+# No element takes an integer beyond 64 bits; longer ones are refused before conversion.
+JSON_MAX_INTEGER_DIGITS = 20
+# Escapes (and the two raw characters) that can stand for a character XML 1.0 does not
+# allow: a cheap test on the text, before looking for them in the parsed document.
+MAYBE_FORBIDDEN = re.compile(r"\\u00[01]|\\u[dD][89a-fA-F]|\\u[fF]{3}[eEfF]|\\[bf]|[\ufffe\uffff]")
+JSON_SYMBOL = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{},:]')
+
+
+class OutOfRange:
+    """A number no element can take (NaN, Infinity, beyond a double, an integer of more
+    than JSON_MAX_INTEGER_DIGITS digits), kept in its place so the error can say where."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = (
+            literal if len(literal) <= 24 else f"{literal[:20]}... ({len(literal)} characters)"
+        )
+
+
+def json_path_at(text: str, *, deeper_than: int | None = None) -> str:
+    """The dotted path of the place where ``text`` ends or, with ``deeper_than``, where it
+    first nests deeper than that: read symbol by symbol, for JSON that cannot be parsed."""
+    path: list[str | int | None] = []
+    key: str | None = None
+    for match in JSON_SYMBOL.finditer(text):
+        symbol = match.group()
+        if symbol in ("[", "{"):
+            if deeper_than is not None and len(path) >= deeper_than:
+                break
+            path.append(0 if symbol == "[" else None)
+        elif symbol in ("]", "}"):
+            if path:
+                path.pop()
+        elif symbol == ",":
+            if path and isinstance(path[-1], int):
+                path[-1] += 1
+            elif path:
+                path[-1] = None
+        elif symbol == ":":
+            if path:
+                path[-1] = key
+        else:
+            try:
+                key = str(json.loads(symbol))
+            except ValueError:
+                key = symbol.strip('"')
+    return ".".join(str(step) for step in path if step is not None)
+
+
+def nested_deeper_than(data: Any, limit: int) -> bool:
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(limit):
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
+
+
+def refuse_unusable_values(data: Any) -> None:
+    """Refuse, naming its path, the first value of ``data`` no element can take: nesting
+    deeper than JSON_MAX_DEPTH, a number out of range, or text (a key or a value) with a
+    character XML 1.0 does not allow."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, level = stack.pop()
+        if isinstance(value, OutOfRange):
+            raise JsonRefused(
+                f"The number {value.literal} is out of range: no element takes NaN, "
+                f"Infinity or a number that large.",
+                code="number_out_of_range",
+                path=path,
+            )
+        if isinstance(value, str) and forbidden_character(value):
+            raise JsonRefused(
+                f"The character {forbidden_character(value)} is not allowed: text may hold "
+                "only the characters XML 1.0 allows (no control characters but tab and line "
+                "breaks).",
+                code="forbidden_character",
+                path=path,
+            )
+        if not isinstance(value, dict | list):
+            continue
+        if level >= JSON_MAX_DEPTH:
+            raise JsonRefused(
+                f"JSON nested more than {JSON_MAX_DEPTH} levels deep is refused.",
+                code="too_deep",
+                path=path,
+            )
+        items = list(value.items() if isinstance(value, dict) else enumerate(value))
+        for key, _item in items:
+            if isinstance(key, str) and forbidden_character(key):
+                raise JsonRefused(
+                    f"The name of this element holds the character {forbidden_character(key)}, "
+                    "which is not allowed.",
+                    code="forbidden_character",
+                    path=f"{path}.{key}" if path else key,
+                )
+        stack.extend(
+            (item, f"{path}.{key}" if path else str(key), level + 1)
+            for key, item in reversed(items)
+        )
+
+
+def json_document(body: bytes) -> Any:
+    """``body`` parsed as JSON (UTF-8, RFC 8259), or JsonRefused saying why and where."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise JsonRefused(
+            f"The body is not valid UTF-8: byte 0x{body[error.start]:02x} at offset "
+            f"{error.start} ({error.reason}).",
+            code="parse_error",
+            path=json_path_at(body[: error.start].decode("utf-8")),
+        ) from None
+    out_of_range: list[OutOfRange] = []
+
+    def number(literal: str) -> OutOfRange:
+        out_of_range.append(OutOfRange(literal))
+        return out_of_range[-1]
+
+    def integer(literal: str) -> int | OutOfRange:
+        too_long = len(literal.lstrip("-")) > JSON_MAX_INTEGER_DIGITS
+        return number(literal) if too_long else int(literal)
+
+    def real(literal: str) -> float | OutOfRange:
+        value = float(literal)
+        return number(literal) if math.isinf(value) else value
+
+    try:
+        data = json.loads(text, parse_constant=number, parse_int=integer, parse_float=real)
+    except RecursionError:
+        raise JsonRefused(
+            f"JSON nested more than {JSON_MAX_DEPTH} levels deep is refused.",
+            code="too_deep",
+            path=json_path_at(text, deeper_than=JSON_MAX_DEPTH),
+        ) from None
+    except json.JSONDecodeError as error:
+        raise JsonRefused(
+            f"The body is not JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
+            code="parse_error",
+            path=json_path_at(text[: error.pos]),
+        ) from None
+    if out_of_range or nested_deeper_than(data, JSON_MAX_DEPTH) or MAYBE_FORBIDDEN.search(text):
+        refuse_unusable_values(data)
+    return data
+
+
+class LimitedJSONParser(BaseParser):
+    """JSON, refused before it is read when the body is larger than API_MAX_BODY_BYTES,
+    and refused naming where when it is not JSON every element can be checked in.
+
+    Not a JSONParser: DRF reads the whole body of a JSONParser's request into memory
+    before parsing it (and refuses one larger than DATA_UPLOAD_MAX_MEMORY_SIZE); this
+    parser gets the stream, unread, and reads it only once it has checked the length."""
+
+    media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.API_MAX_BODY_BYTES
@@ -59,10 +232,7 @@ class LimitedJSONParser(JSONParser):
         length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         if length > limit:
             raise BodyTooLarge(f"The body is {length} bytes; the limit is {limit} bytes.")
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except UnicodeDecodeError as error:
-            raise ParseError(f"The body is not valid UTF-8: {error}.") from None
+        return json_document(stream.read(limit + 1))
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -104,6 +274,17 @@ class ProviderApi(APIView):
     permission_classes = [IsAuthenticated, IsProvider]
     throttle_classes = [ProviderRateThrottle]
     parser_classes = [LimitedJSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and forbidden_character(key):
+            raise ApplicationError(
+                f"The {IDEMPOTENCY_HEADER} header holds the character "
+                f"{forbidden_character(key)}, which is not allowed.",
+                code="forbidden_character",
+                fields={IDEMPOTENCY_HEADER: ["Use printable characters only."]},
+            )
 
 
 class ReportStatusSerializer(serializers.Serializer):

@@ -15,10 +15,18 @@ from rest_framework import serializers
 
 from intake import schema
 from intake.schema import Attr, Complex, Element, Simple
-from intake.validators import validate_no_media, validate_not_in_future
+from intake.validators import (
+    validate_file_name,
+    validate_no_media,
+    validate_not_in_future,
+    validate_report_size,
+    validate_xml_characters,
+)
 from intake.xml import xml_bytes
 
 MAX_REPEATS = 1000  # a repeatable element occurs at most this many times
+# The ranges of xs:int and xs:long, for integers the schema bounds on one side only.
+INTEGER_RANGES = {schema.INT: (-(2**31), 2**31 - 1), schema.LONG: (-(2**63), 2**63 - 1)}
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 
 
@@ -119,15 +127,18 @@ def leaf_field(simple: Simple, *, required: bool) -> serializers.Field:
         validators.append(RegexValidator(simple.pattern))
     kind = simple.kind
     if kind in {schema.STRING, schema.TOKEN}:
-        validators.append(validate_no_media)
+        validators += [validate_xml_characters, validate_no_media]
         return serializers.CharField(max_length=simple.max_length, validators=validators, **options)
     if kind == schema.BOOLEAN:
         return serializers.BooleanField(**options)
     if kind == schema.FLAG:
         return TrueFlagField(**options)
     if kind in {schema.INT, schema.LONG}:
+        low, high = INTEGER_RANGES[kind]
         return serializers.IntegerField(
-            min_value=simple.min_value, max_value=simple.max_value, **options
+            min_value=low if simple.min_value is None else simple.min_value,
+            max_value=high if simple.max_value is None else simple.max_value,
+            **options,
         )
     if kind == schema.DOUBLE:
         return serializers.FloatField(
@@ -431,9 +442,21 @@ class FileHashesMixin(serializers.Serializer):
                 )
         return hashes
 
+    def validate_fileName(self, name: str) -> str:
+        validate_file_name(name)
+        return name
+
+    def validate_originalFileName(self, name: str) -> str:
+        validate_file_name(name)
+        return name
+
 
 class ReportSerializer(serializer_for(schema.REPORT)):  # type: ignore[misc]
     """A provider's <report>."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        validate_report_size(attrs)
+        return attrs
 
     def validate_reporter(self, reporter: dict[str, Any]) -> dict[str, Any]:
         if not reporter["reportingPerson"].get("email"):

@@ -15,7 +15,7 @@ from intake import schema
 from intake.documents import serializer_for, validated_document
 from intake.models import IncidentType
 from intake.priority import PUBLIC_DANGER_NOW
-from intake.validators import validate_no_media
+from intake.validators import validate_no_media, validate_xml_characters
 from routing.selectors import country_choices
 
 # What happened, in plain words, and the CyberTipline incident type each one is.
@@ -76,6 +76,21 @@ def no_media(value: str) -> None:
         ) from None
 
 
+UNREADABLE = _(
+    "Some characters in this text cannot be read or kept. Please type it again, or paste it "
+    "as plain text."
+)
+
+
+def printable_text(value: str) -> None:
+    """The shared rule on characters (no control characters but tab and line breaks), with
+    a message for people."""
+    try:
+        validate_xml_characters(value)
+    except ValidationError as error:
+        raise ValidationError(UNREADABLE, code=error.code) from None
+
+
 def lines_of(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
@@ -92,7 +107,7 @@ class LinesField(forms.CharField):
             **kwargs,
         )
         self.max_line_length = max_line_length
-        self.validators.append(no_media)
+        self.validators += [printable_text, no_media]
 
     def check_line(self, line: str) -> None:
         if len(line) > self.max_line_length:
@@ -163,7 +178,7 @@ def text_field(label: Any, *, max_length: int, help_text: Any = "", rows: int = 
         help_text=help_text,
         required=False,
         max_length=max_length,
-        validators=[no_media],
+        validators=[printable_text, no_media],
         widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput,
         error_messages={"max_length": TOO_LONG},
     )
@@ -278,6 +293,7 @@ class PublicReportForm(forms.Form):
         label=_("Your email"),
         required=False,
         max_length=254,
+        validators=[printable_text],
         error_messages={
             "invalid": _("Enter an email address, such as name@example.com."),
             "max_length": TOO_LONG,
@@ -425,10 +441,12 @@ class StatusLookupForm(forms.Form):
     report_number = forms.IntegerField(
         label=_("Report number"),
         min_value=1,
+        max_value=2**63 - 1,  # a bigint: larger numbers name no report
         error_messages={
             "required": REQUIRED,
             "invalid": _("Enter the report number, as a number."),
             "min_value": _("Enter the report number, as a number."),
+            "max_value": _("Enter the report number, as a number."),
         },
     )
     receipt_code = forms.CharField(
@@ -451,7 +469,7 @@ class AdditionForm(StatusLookupForm):
         help_text=_("Do not paste or attach any images."),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        validators=[no_media],
+        validators=[printable_text, no_media],
         error_messages={
             "required": REQUIRED,
             "max_length": TOO_LONG,

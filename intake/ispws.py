@@ -4,13 +4,16 @@ provider's username and password; answers are <reportResponse> or <reportDoneRes
 with the CyberTipline's response codes."""
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from xml.etree.ElementTree import SubElement
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
@@ -37,6 +40,7 @@ from intake.services import (
     report_retract,
 )
 from intake.uploads import UploadDigest, UploadTooLarge
+from intake.validators import validate_file_name
 from intake.xml import MalformedXml, element, parse_xml, xml_bytes
 
 logger = logging.getLogger(__name__)
@@ -101,6 +105,18 @@ def report_response(
     return xml_response("reportResponse", body, http_status)
 
 
+def refuse_body_too_large(request: HttpRequest) -> None:
+    """Refuse, before reading a byte of it, a body larger than any this interface takes:
+    a file and the form fields around it for /upload, XML or form fields elsewhere. (A
+    file sent to /finish would otherwise be read, and hashed, to the end.)"""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if request.resolver_match is not None and request.resolver_match.url_name == "upload":
+        limit += settings.UPLOAD_MAX_BYTES
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not (length.isascii() and length.isdigit()) or int(length) > limit:
+        raise RequestDataTooBig(f"The body is {length} bytes; the limit is {limit} bytes.")
+
+
 def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Basic auth (401 with an empty body when the username or password is missing or
     wrong; 2000 when another scheme is used), the provider's rate limit, and every failure
@@ -129,6 +145,7 @@ def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             response["Retry-After"] = str(wait)
             return response
         try:
+            refuse_body_too_large(request)
             return view(request, provider, *args, **kwargs)
         except IspwsError as error:
             return report_response(error.code, error.detail, error.http_status, **error.fields)
@@ -137,6 +154,9 @@ def ispws_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return report_response(code, error.message, http_status)
         except (RequestDataTooBig, UploadTooLarge):
             return report_response(INVALID_REQUEST, "the request body is too large", 413)
+        except (MultiPartParserError, SuspiciousOperation) as error:
+            # A form body Django cannot read (a broken multipart body, too many fields).
+            return report_response(INVALID_REQUEST, f"the form cannot be read: {error}", 400)
         except Exception:
             logger.exception("ISPWS %s failed", request.path)
             return report_response(SERVER_ERROR, http_status=500)
@@ -170,11 +190,16 @@ def validated(
     raise IspwsError(VALIDATION_FAILED, detail) from None
 
 
+REPORT_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits only, and no more than a bigint has
+
+
 def form_report_id(request: HttpRequest) -> int:
     """The report id in the form field ``id`` (urlencoded or multipart)."""
     report_id = request.POST.get("id", "").strip()
-    if not report_id.isdigit():
-        raise IspwsError(INVALID_REQUEST, "the form field id must be a report id")
+    if not REPORT_ID.fullmatch(report_id):
+        raise IspwsError(
+            INVALID_REQUEST, "the form field id must be a report id (digits 0-9, at most 19)"
+        )
     return int(report_id)
 
 
@@ -206,6 +231,21 @@ def submit(request: HttpRequest, provider: Provider) -> HttpResponse:
     return report_response(reportId=report.pk)
 
 
+def upload_file_name(digest: UploadDigest, report: Report) -> str:
+    """The uploaded file's name, checked like fileName. Django's multipart parser has
+    already kept only its last path component, dropped unprintable characters and
+    refused part headers over 1,024 bytes (so names over about 950 characters)."""
+    try:
+        validate_file_name(digest.file_name)
+    except ValidationError as error:
+        raise IspwsError(
+            VALIDATION_FAILED,
+            f"file (its file name): {' '.join(error.messages)}",
+            reportId=report.pk,
+        ) from None
+    return digest.file_name
+
+
 @require_POST
 @ispws_view
 def upload(request: HttpRequest, provider: Provider) -> HttpResponse:
@@ -215,6 +255,7 @@ def upload(request: HttpRequest, provider: Provider) -> HttpResponse:
         raise IspwsError(
             INVALID_REQUEST, "send the file as the multipart field file", reportId=report.pk
         )
+    upload_file_name(digest, report)
     file = report_file_upload(report=report, upload=digest)
     return report_response(reportId=report.pk, fileId=file.file_id, hash=file.md5)
 

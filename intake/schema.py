@@ -457,9 +457,10 @@ FILE_ANNOTATIONS = (
     "infant",
     "generativeAi",
 )
+FILE_NAME_MAX_LENGTH = 2056  # the CyberTipline's, for fileName and originalFileName
 FILE_DETAILS_CONTENT = (
-    opt("fileName", text(2056)),
-    opt("originalFileName", text(2056)),
+    opt("fileName", text(FILE_NAME_MAX_LENGTH)),
+    opt("originalFileName", text(FILE_NAME_MAX_LENGTH)),
     opt("uploadedToEspTimestamp", PAST_DATETIME),
     opt("locationOfFile", URL_TYPE),
     opt("fileViewedByEsp", BOOL),

@@ -2,13 +2,17 @@
 page where a reporter with their receipt code sees where the report is and adds to it.
 Every page is private (Cache-Control: no-store) and loads nothing from elsewhere."""
 
+from urllib.parse import unquote_to_bytes
+
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from intake.forms import AdditionForm, PublicReportForm, StatusLookupForm
+from config.errors import ApplicationError
+from intake.forms import UNREADABLE, AdditionForm, PublicReportForm, StatusLookupForm
 from intake.ratelimit import client_key, count_and_wait
 from intake.receipts import receipt_code_for_people
 from intake.selectors import public_report_status
@@ -29,6 +33,32 @@ def refused_body(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def undecodable_fields(request: HttpRequest) -> set[str]:
+    """The fields of a urlencoded body whose bytes are not UTF-8. Django would read them
+    with replacement characters; browsers never send them, so they are refused instead."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return set()
+    names = set()
+    for pair in request.body.split(b"&"):
+        name, _, value = (
+            unquote_to_bytes(part.replace(b"+", b" ")) for part in pair.partition(b"=")
+        )
+        try:
+            name.decode("utf-8")
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            names.add(name.decode("utf-8", "replace"))
+    return names
+
+
+def is_valid_and_readable(form: forms.Form, request: HttpRequest) -> bool:
+    """``form.is_valid()``, and each of its fields sent as UTF-8."""
+    valid = form.is_valid()
+    for name in sorted(undecodable_fields(request) & set(form.fields)):
+        form.add_error(name, UNREADABLE)
+    return valid and not form.errors
+
+
 def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     response = render(
         request, "intake/too_many.html", {"minutes": -(-retry_after // 60)}, status=429
@@ -45,7 +75,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
         if refused:
             return refused
     form = PublicReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and is_valid_and_readable(form, request):
         wait = count_and_wait(
             f"public-report:{client_key(request)}",
             limit=settings.PUBLIC_REPORTS_PER_HOUR,
@@ -93,9 +123,18 @@ def report_status(request: HttpRequest) -> HttpResponse:
         )
     adding = "text" in request.POST
     addition = AdditionForm(request.POST if adding else None, initial=lookup.cleaned_data)
-    added = adding and addition.is_valid()
+    added = adding and is_valid_and_readable(addition, request)
     if added:
-        report_addition_add(report=check.report, text=addition.cleaned_data["text"])
+        try:
+            report_addition_add(report=check.report, text=addition.cleaned_data["text"])
+        except ApplicationError:
+            # Purged since its code was checked: its receipt is gone with its personal data.
+            return render(
+                request,
+                "intake/report_status.html",
+                {"lookup": lookup, "no_match": True},
+                status=404,
+            )
         addition = AdditionForm(initial=lookup.cleaned_data)
     return render(
         request,

@@ -2,18 +2,39 @@
 
 import contextlib
 import datetime as dt
+import io
+import json
+import urllib.parse
 from typing import Any
 from xml.etree.ElementTree import Element as XmlElement
 from xml.etree.ElementTree import tostring
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework import serializers
+from rest_framework.test import APIClient
 
 from intake import schema
-from intake.documents import DocumentError, document_from_xml, document_to_xml, serializer_for
+from intake.api import JsonRefused, LimitedJSONParser, json_document
+from intake.documents import (
+    BulkReportSerializer,
+    DocumentError,
+    FileDetailsSerializer,
+    FileMetadataSerializer,
+    ReportSerializer,
+    document_from_xml,
+    document_to_xml,
+    serializer_for,
+    validated_document,
+)
+from intake.examples import EXAMPLE_FILE, EXAMPLE_REPORT
+from intake.forms import PublicReportForm
 from intake.schema import Attr, Complex, Element, Simple
+from intake.services import ProviderCredentials
 from intake.xml import MalformedXml, parse_xml, xml_bytes
+from tests.intake.test_ispws import Ispws
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,
@@ -192,3 +213,236 @@ def test_any_json_is_accepted_or_refused_without_an_unexpected_error(
     serializer = serializer_for(schema.REPORT)(data=document)
     if not serializer.is_valid():
         assert serializer.errors
+
+
+# Hostile input: every reader and validator either accepts or refuses with its own error --
+
+ANY_TEXT = st.text(max_size=20) | st.sampled_from(["\x00", "a\x01b", "\ufffe", "../x", "NaN"])
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**20, max_value=10**40)
+    | st.floats()
+    | ANY_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(ANY_TEXT | st.sampled_from(NAMES), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+HOSTILE_SETTINGS = settings(
+    max_examples=75,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def leaf_paths(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value, container or not, in ``document``."""
+    paths = [path] if path else []
+    if isinstance(document, dict | list):
+        children = document.items() if isinstance(document, dict) else enumerate(document)
+        for key, value in children:
+            paths += leaf_paths(value, (*path, key))
+    return paths
+
+
+def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A copy of ``document`` with ``value`` at ``path``."""
+    copy = json.loads(json.dumps(document))
+    node = copy
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return copy
+
+
+def with_one_value_anywhere(document: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """``document`` with any value at any one of its places."""
+    return st.tuples(st.sampled_from(leaf_paths(document)), ANY_JSON).map(
+        lambda pair: replaced(document, *pair)
+    )
+
+
+JSON_BODIES = (
+    st.binary(max_size=300)
+    | ANY_JSON.map(lambda value: json.dumps(value).encode())
+    | with_one_value_anywhere(EXAMPLE_REPORT).map(lambda value: json.dumps(value).encode())
+    | st.integers(1, 2000).map(lambda depth: ("[" * depth + "]" * depth).encode())
+)
+
+
+@HOSTILE_SETTINGS
+@given(JSON_BODIES)
+def test_any_body_is_json_or_refused_as_json_this_api_cannot_take(body: bytes) -> None:
+    with contextlib.suppress(JsonRefused):
+        json_document(body)
+    with contextlib.suppress(JsonRefused):
+        LimitedJSONParser().parse(io.BytesIO(body))
+
+
+DOCUMENT_SERIALIZERS = [
+    ReportSerializer,
+    BulkReportSerializer,
+    FileMetadataSerializer,
+    FileDetailsSerializer,
+]
+
+
+@pytest.mark.parametrize("serializer_class", DOCUMENT_SERIALIZERS, ids=lambda cls: cls.__name__)
+def test_any_json_value_is_a_document_or_refused_with_a_validation_error(
+    serializer_class: type[serializers.Serializer],
+) -> None:
+    example = (
+        EXAMPLE_FILE
+        if serializer_class in {FileMetadataSerializer, FileDetailsSerializer}
+        else EXAMPLE_REPORT
+    )
+
+    @HOSTILE_SETTINGS
+    @given(ANY_JSON | with_one_value_anywhere(example))
+    def accepted_or_refused(value: Any) -> None:
+        try:
+            document = validated_document(serializer_class, value)
+        except serializers.ValidationError as error:
+            refusal = error.detail
+        else:
+            json.dumps(document, allow_nan=False)  # what is accepted can be stored
+            return
+        assert refusal
+
+    accepted_or_refused()
+
+
+def xml_of(tag: str, value: Any) -> XmlElement:
+    """Any JSON value as XML: keys as elements, lists as repeated elements, the rest as
+    text (written as it is, characters XML forbids included)."""
+    node = XmlElement(tag if tag.isidentifier() else "x")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            for one in item if isinstance(item, list) else [item]:
+                node.append(xml_of(str(key), one))
+    elif value is not None:
+        node.text = str(value)
+    return node
+
+
+@pytest.mark.parametrize(
+    ("root", "complex_type", "serializer_class", "example"),
+    [
+        ("report", schema.REPORT, ReportSerializer, EXAMPLE_REPORT),
+        (
+            "fileDetails",
+            schema.FILE_DETAILS,
+            FileDetailsSerializer,
+            {"reportId": 1, "fileId": "a" * 32, **EXAMPLE_FILE},
+        ),
+    ],
+    ids=["report", "fileDetails"],
+)
+def test_any_json_value_as_xml_is_read_or_refused_by_the_xml_readers(
+    root: str,
+    complex_type: Complex,
+    serializer_class: type[serializers.Serializer],
+    example: dict[str, Any],
+) -> None:
+    @HOSTILE_SETTINGS
+    @given(ANY_JSON | with_one_value_anywhere(example))
+    def read_or_refused(value: Any) -> None:
+        try:
+            node = parse_xml(
+                tostring(xml_of(root, value if isinstance(value, dict) else {"x": value}))
+            )
+            document = document_from_xml(node, complex_type)
+            validated_document(serializer_class, document)
+        except (MalformedXml, DocumentError, serializers.ValidationError):
+            pass
+
+    read_or_refused()
+
+
+FORM_FIELDS = sorted(PublicReportForm.base_fields)
+
+
+@pytest.mark.django_db
+def test_any_public_form_data_is_a_report_document_or_a_form_with_errors(
+    reference_data: None,
+) -> None:
+    @HOSTILE_SETTINGS
+    @given(st.dictionaries(st.sampled_from(FORM_FIELDS), ANY_TEXT | ANY_JSON.map(str), max_size=12))
+    def valid_or_not(data: dict[str, str]) -> None:
+        form = PublicReportForm(data)
+        if form.is_valid():
+            json.dumps(form.report_document(), allow_nan=False)
+        else:
+            assert form.errors
+
+    valid_or_not()
+
+
+# ... and through HTTP, no body is a server error.
+
+
+@pytest.mark.django_db
+def test_no_body_is_a_server_error_at_any_interface(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {provider.token}")
+    ispws = Ispws(client, provider.username, provider.password)
+    report_id = api.post("/api/v1/reports", EXAMPLE_REPORT, format="json").json()["reportId"]
+    answers: list[int] = []
+
+    @HOSTILE_SETTINGS
+    @given(
+        st.sampled_from(
+            ["open", "files", "bulk", "submit", "fileinfo", "upload", "finish", "form"]
+        ),
+        JSON_BODIES | st.binary(max_size=300),
+    )
+    def answered(interface: str, body: bytes) -> None:
+        response: Any
+        if interface in {"open", "files", "bulk"}:
+            path = {"open": "", "files": f"/{report_id}/files", "bulk": "/bulk"}[interface]
+            response = api.post(f"/api/v1/reports{path}", body, content_type="application/json")
+        elif interface in {"submit", "fileinfo"}:
+            response = ispws.post_xml(interface, body)
+        elif interface in {"upload", "finish"}:
+            content_type = {
+                "upload": "multipart/form-data; boundary=hostile",
+                "finish": "application/x-www-form-urlencoded",
+            }[interface]
+            response = ispws.client.post(
+                f"/ispws/{interface}", body, content_type=content_type, headers=ispws.headers
+            )
+        else:
+            response = client.post(
+                "/report/", body, content_type="application/x-www-form-urlencoded"
+            )
+        answers.append(response.status_code)
+        assert response.status_code < 500, (interface, body[:200], response.content[:500])
+
+    answered()
+    assert any(400 <= status < 500 for status in answers)
+
+
+@pytest.mark.django_db
+def test_no_form_is_a_server_error_on_the_public_pages(
+    client: Client, reference_data: None
+) -> None:
+    @HOSTILE_SETTINGS
+    @given(
+        st.sampled_from(["/report/", "/report/status/"]),
+        st.dictionaries(
+            st.sampled_from([*FORM_FIELDS, "report_number", "receipt_code", "text"]),
+            ANY_TEXT,
+            max_size=10,
+        ),
+    )
+    def answered(path: str, data: dict[str, str]) -> None:
+        body = urllib.parse.urlencode(data, encoding="utf-8", errors="surrogatepass")
+        response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, (path, data, response.content[:500])
+
+    answered()
