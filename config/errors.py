@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, unavailable_body
+
 
 class ApplicationError(Exception):
     """A request the domain refuses. ``code`` is stable and machine-readable;
@@ -74,6 +76,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
         return Response(body, status=exc.http_status)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        # The database is down: the client should try again later (config/unavailable.py).
+        return Response(
+            unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -103,6 +112,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = {
             "code": _first_code(exc.get_codes()),
             "message": str(exc.detail),
-            "fields": {},
+            # Where the request went wrong, when the exception can tell (intake.api.JsonRefused).
+            "fields": getattr(exc, "fields", None) or {},
         }
     return response

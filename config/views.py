@@ -1,3 +1,5 @@
+import sys
+
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -5,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from config.unavailable import DATABASE_UNAVAILABLE, unavailable_response
 
 
 def database_status() -> dict[str, object]:
@@ -51,4 +55,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # An error the middleware did not see (a middleware's own, such as saving the session)
+    # is still a 503 when it is the database's.
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return unavailable_response(request)
     return api_error_or_page(request, "server_error", "Server error.", 500)

@@ -8,6 +8,10 @@ records the outcome only if its claim still holds. A worker that dies mid-attemp
 leaves a claim that expires, and the sweep hands the referral to another worker: the
 receiver may then see the same referral twice, which the stable `X-Tipline-Referral`
 id lets it recognise.
+
+Referrals go most urgent first (the report's priority, then oldest first): in a batch, in
+the sweep, and when an agency that was failing accepts a referral again, when its other
+referrals still waiting out their retries' delays are sent next, at once.
 """
 
 import json
@@ -22,7 +26,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from config.bulk import bulk_update_rows
@@ -35,6 +39,30 @@ from routing.signing import AGENCY_HEADER, REFERRAL_HEADER, signed_headers
 # Redis would hand an unacknowledged message to a second worker after the visibility
 # timeout.
 COUNTDOWN_LIMIT_SECONDS = 300
+# Referrals go most urgent first: by their report's priority (1, 2, 3, then informational
+# or none), then oldest first.
+PRIORITY_RANK = {"1": 0, "2": 1, "3": 2}
+LEAST_URGENT_RANK = 3
+# How many referrals waiting for an agency that is back one delivery call takes at once.
+BACKLOG_TAKEN_AT_ONCE = 100
+
+
+def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    rank = Case(
+        *(When(report__priority=priority, then=Value(n)) for priority, n in PRIORITY_RANK.items()),
+        default=Value(LEAST_URGENT_RANK),
+    )
+    return referrals.alias(urgency=rank).order_by("urgency", "created_at", "pk")
+
+
+def urgency(priority: str, referral: Referral) -> tuple[int, datetime, int]:
+    """The sort key of most_urgent_first, for a referral already read."""
+    return (PRIORITY_RANK.get(priority, LEAST_URGENT_RANK), referral.created_at, referral.pk)
+
+
+def unclaimed(now: datetime) -> Q:
+    """No worker holds the referral (or its claim has expired)."""
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
 
 
 @dataclass(frozen=True)
@@ -132,11 +160,13 @@ def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutco
     )
     Referral.objects.filter(
         pk__in=referral_ids, status=Referral.Status.PENDING, next_attempt_at__lte=now
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=claim)
+    ).filter(unclaimed(now)).update(claimed_until=claim)
     claimed = list(
-        Referral.objects.select_related("agency")
-        .filter(pk__in=referral_ids, status=Referral.Status.PENDING, claimed_until=claim)
-        .order_by("pk")
+        most_urgent_first(
+            Referral.objects.select_related("agency").filter(
+                pk__in=referral_ids, status=Referral.Status.PENDING, claimed_until=claim
+            )
+        )
     )
     outcomes = {
         referral_id: DeliveryOutcome(attempted=False, retry_in=_seconds_until_due(referral_id, now))
@@ -150,11 +180,29 @@ def referrals_deliver(*, referral_ids: Sequence[int]) -> dict[int, DeliveryOutco
     # The agency moved to its inbox since the referral was made: the row is the delivery.
     outcomes.update(_record_attempts([Attempt(r, delivered=True) for r in inbox], claim))
     unreached = []
-    for referral in webhook:
+    agencies_back: set[int] = set()
+    position = 0
+    while position < len(webhook):
+        referral = webhook[position]
+        position += 1
         if time.monotonic() - started > BATCH_SECONDS:
             unreached.append(referral.pk)
             continue
-        outcomes.update(_record_attempts([_post(referral, reports[referral.report_id])], claim))
+        attempt = _post(referral, reports[referral.report_id])
+        outcomes.update(_record_attempts([attempt], claim))
+        if attempt.delivered and referral.agency_id not in agencies_back:
+            agencies_back.add(referral.agency_id)
+            backlog = _agency_backlog_claim(agency_id=referral.agency_id, claim=claim)
+            if backlog:
+                reports.update(
+                    reports_with_details(
+                        report_ids=[r.report_id for r in backlog], with_referrals=False
+                    )
+                )
+                webhook[position:] = sorted(
+                    webhook[position:] + backlog,
+                    key=lambda r: urgency(reports[r.report_id].priority, r),
+                )
     if unreached:
         Referral.objects.filter(pk__in=unreached, claimed_until=claim).update(claimed_until=None)
         outcomes.update({pk: DeliveryOutcome(attempted=False, retry_in=0.0) for pk in unreached})
@@ -183,13 +231,34 @@ def _post(referral: Referral, report: Report) -> Attempt:
     return Attempt(referral, delivered, http_status, detail, duration_ms)
 
 
+def _agency_backlog_claim(*, agency_id: int, claim: datetime) -> list[Referral]:
+    """An agency has just accepted a referral: it is back. Its referrals that failed
+    before and are waiting out their retry's delay (each its own, up to an hour) are
+    claimed for this call, due now, and go next, most urgent first, rather than each when
+    its delay ends, which would send them in no useful order and hold a priority-1
+    referral back behind a long delay while later, less urgent ones arrive."""
+    now = timezone.now()
+    waiting = Referral.objects.filter(
+        agency_id=agency_id, status=Referral.Status.PENDING, attempts__gt=0
+    ).filter(unclaimed(now))
+    ids = list(most_urgent_first(waiting).values_list("pk", flat=True)[:BACKLOG_TAKEN_AT_ONCE])
+    if not ids:
+        return []
+    waiting.filter(pk__in=ids).update(claimed_until=claim, next_attempt_at=now)
+    return list(
+        Referral.objects.select_related("agency").filter(
+            pk__in=ids, status=Referral.Status.PENDING, claimed_until=claim
+        )
+    )
+
+
 def _seconds_until_due(referral_id: int, now: datetime) -> float | None:
     """A message that arrives before its referral's attempt is due (a broker's timer may
     fire a little early) must not be lost: how long until it is due, if it is pending
     and no worker holds it."""
     due = (
         Referral.objects.filter(pk=referral_id, status=Referral.Status.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(unclaimed(now))
         .values_list("next_attempt_at", flat=True)
         .first()
     )
@@ -266,14 +335,14 @@ def _record_attempts(attempts: Sequence[Attempt], claim: datetime) -> dict[int, 
 def due_delivery_ids(*, limit: int = 1000) -> list[tuple[int, bool]]:
     """Pending referrals whose attempt fell due more than the grace period ago and that no
     worker holds: their message was lost, or their retry was too far off for a
-    countdown. Each with whether it is priority 1; priority 1 first, then oldest due."""
+    countdown. Each with whether it is priority 1; most urgent first (priority 1, 2, 3,
+    then informational; oldest first within each), so that after an outage the most
+    urgent go first, and first into the limit."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS)
-    rows = (
-        Referral.objects.filter(status=Referral.Status.PENDING, next_attempt_at__lt=cutoff)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", "report__priority")[:limit]
-    )
-    due = [(pk, priority == Report.Priority.IMMINENT) for pk, priority in rows]
-    return sorted(due, key=lambda item: not item[1])
+    rows = most_urgent_first(
+        Referral.objects.filter(status=Referral.Status.PENDING, next_attempt_at__lt=cutoff).filter(
+            unclaimed(now)
+        )
+    ).values_list("pk", "report__priority")[:limit]
+    return [(pk, priority == Report.Priority.IMMINENT) for pk, priority in rows]

@@ -11,19 +11,26 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import status
 
 from config.bulk import bulk_update_rows
 from config.errors import ApplicationError, reason_required
+from config.unavailable import DATABASE_UNAVAILABLE
 from intake.accounts import account_with_second_factor_create
 from intake.authentication import api_token_create
 from intake.bundles import flagged_viral, report_bundle
 from intake.hashes import content_status, files_match
 from intake.models import IpCaptureEvent, Report, ReportedFile
 from intake.priority import facts_for, priority_for
+from intake.retention import (
+    CLOSED_CASE_STATUSES,
+    refuse_if_purged,
+    report_lock_unless_purged,
+    report_locked_purged_at,
+)
 from routing.anonymizers import loaded_anonymizers
 from routing.countries import REFERENCE_COUNTRIES_CSV, US_STATE_NAMES
 from routing.location import LOW, IpSighting, Location, locate
@@ -52,7 +59,7 @@ AGENCY_NAMES = {
 ICAC_TASK_FORCE_NAME = "{state} ICAC Task Force (simulated)"
 logger = logging.getLogger(__name__)
 # Only errors that a retry can cure: the database went away or was busy.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+TRANSIENT_ERRORS = DATABASE_UNAVAILABLE
 
 
 def report_route(*, report_id: int) -> Referral | None:
@@ -295,6 +302,13 @@ def referral_refer_on(
     agency receives the report by its usual delivery path."""
     reason = reason_required(reason, to="refer a report on")
     with transaction.atomic():
+        # The report first (as routing and the purge of personal data lock it), then the
+        # referral; a purged report is not referred on.
+        held = Referral.objects.filter(pk=referral_id).values_list("report_id", "agency_id")
+        report_id, agency_id = held.first() or (None, None)
+        if report_id is None or (by_agency is not None and agency_id != by_agency.pk):
+            raise referral_not_found()
+        report_lock_unless_purged(report_id=report_id)
         referral = (
             Referral.objects.select_for_update()
             .select_related("report", "agency")
@@ -624,7 +638,20 @@ def referral_case_status_set(
             fields={"status": [f"One of: {', '.join(CaseStatus.values)}."]},
         )
     with transaction.atomic():
+        # The report first (see referral_refer_on): a purged report's case is not reopened.
+        report_id = (
+            Referral.objects.filter(
+                pk=referral_id, agency=by_agency, status__in=Referral.HELD_STATUSES
+            )
+            .values_list("report_id", flat=True)
+            .first()
+        )
+        if report_id is None:
+            raise referral_not_found()
+        purged_at = report_locked_purged_at(report_id=report_id)
         referral = agency_referral_locked(referral_id=referral_id, agency=by_agency)
+        if case_status not in CLOSED_CASE_STATUSES:
+            refuse_if_purged(report_id, purged_at=purged_at)
         referral.case_status = case_status
         referral.save(update_fields=["case_status"])
         ReferralEvent.objects.create(

@@ -6,9 +6,18 @@ referral arrived, and none twice.
     POST /<any path>   a delivery: 401 for a bad signature, 503 for a simulated failure,
                        otherwise 200 ({"status": "received"} or "duplicate")
     GET  /received     {"received": {"<referral id>": times accepted, ...},
+                        "queue": ["<referral id>", ...] in the order first received,
                         "accepted": n, "duplicates": n, "failed": n, "rejected": n}
+
+Delivery is at least once, and this is how an agency must receive it: a referral may
+arrive more than once (a worker that died after its POST reached the agency, before the
+answer came back, leaves the referral to be sent again), always with the same
+X-Tipline-Referral id (the payload's referralId). An agency keeps a referral the first
+time its id arrives and answers 2xx to every copy, which it drops: the agency's queue
+holds each referral once.
 """
 
+import contextlib
 import json
 import random
 import threading
@@ -40,8 +49,17 @@ class SimulatedAgencies:
     # Agency code -> secret. None: each agency's current secret is read from the database.
     secrets: dict[str, str] | None = None
     received: Counter[str] = field(default_factory=Counter)
+    # The agency's queue: each referral once, in the order it first arrived.
+    queue: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # After this many referrals the agency falls silent: it keeps each later one but holds
+    # its answer until `answering` is set, as when its answers stop reaching the sender.
+    silent_after: int | None = None
+    answering: threading.Event = field(default_factory=threading.Event)
+    # Set once an answer is held; `held` names the referrals whose answers were.
+    holding: threading.Event = field(default_factory=threading.Event)
+    held: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)  # noqa: S311 (simulated failures)
@@ -51,12 +69,24 @@ class SimulatedAgencies:
             return self.random.random() < self.fail_share
 
     def accept(self, referral_id: str) -> bool:
-        """Count a delivery; True the first time this referral arrives."""
+        """Count a delivery; True the first time this referral arrives (it joins the
+        queue), False for a copy of one already received."""
         with self.lock:
             self.received[referral_id] += 1
             first = self.received[referral_id] == 1
             self.counts["accepted" if first else "duplicates"] += 1
+            if first:
+                self.queue.append(referral_id)
             return first
+
+    def hold_answer(self, referral_id: str) -> bool:
+        """Whether to hold the answer to this delivery (see silent_after)."""
+        with self.lock:
+            if self.silent_after is None or len(self.queue) <= self.silent_after:
+                return False
+            self.held.append(referral_id)
+        self.holding.set()
+        return True
 
     def count(self, outcome: str) -> None:
         with self.lock:
@@ -66,6 +96,7 @@ class SimulatedAgencies:
         with self.lock:
             return {
                 "received": dict(self.received),
+                "queue": list(self.queue),
                 **{
                     key: self.counts[key]
                     for key in ("accepted", "duplicates", "failed", "rejected")
@@ -126,6 +157,11 @@ def handler_for(state: SimulatedAgencies) -> type[BaseHTTPRequestHandler]:
                 self.answer(503, {"error": "simulated failure"})
                 return
             first = state.accept(referral_id)
+            if state.hold_answer(referral_id):
+                state.answering.wait()
+                with contextlib.suppress(OSError):  # the sender may be gone by now
+                    self.answer(200, {"status": "received" if first else "duplicate"})
+                return
             self.answer(200, {"status": "received" if first else "duplicate"})
 
         def answer(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:

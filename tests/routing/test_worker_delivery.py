@@ -1,140 +1,36 @@
 """A real Celery worker process, a real Redis and PostgreSQL: a report submitted over
 HTTP becomes a referral without anything running in the test's own process."""
 
-import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from config.celery import app as celery_app
-from intake.documents import ReportSerializer, validated_document
 from intake.models import Report
-from intake.services import reports_submit_bulk
 from routing.models import Agency, Referral
 from routing.services import agency_webhook_configure
 from routing.tasks import route_report
-from tests.conftest import require, uses_postgresql
-from tests.factories import IP_BY_COUNTRY
+from tests.routing.processes import (
+    ALL_QUEUES,
+    PROJECT_ROOT,
+    QUICK_RETRIES,
+    QUICK_SWEEPS,
+    OwnRedis,
+    finished_reports,
+    free_port,
+    get_json,
+    own_redis_fixture,  # noqa: F401 (a fixture)
+    project_env,
+    report_finished_over_http,
+    start_worker_fixture,  # noqa: F401 (a fixture)
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url_of_test_database() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def wait_for(condition: Any, *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def project_env(**overrides: str) -> dict[str, str]:
-    """The environment of a process of ours that shares this test run's database and
-    Redis key prefix."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url_of_test_database(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_KEY_PREFIX": settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"],
-        "TEST_WORKER": "1",
-        **overrides,
-    }
-
-
-@pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[..., Path]]:
-    """Starts `celery worker` processes on the given queues, sharing this test run's
-    database and Redis key prefix; each call returns the path of that worker's log.
-    ``beat=True`` runs the beat scheduler (the sweeps) in the worker; ``env`` adds
-    settings."""
-    require(bool(settings.REDIS_URL), "a real worker needs Redis (set REDIS_URL)")
-    require(uses_postgresql(), "a real worker needs PostgreSQL (set DATABASE_URL)")
-    workers: list[subprocess.Popen[bytes]] = []
-
-    def start(*queues: str, beat: bool = False, env: dict[str, str] | None = None) -> Path:
-        log_path = tmp_path / f"worker-{len(workers)}.log"
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queues)]
-        # Prefork, as in production: a solo worker runs messages published by a task
-        # inside that task.
-        command += ["--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO"]
-        command += ["--without-heartbeat"]
-        command += ["--without-mingle", "--without-gossip", "--logfile", str(log_path)]
-        command += ["--hostname", f"test-{len(workers)}@%h"]
-        if beat:
-            command += ["--beat", "--schedule", str(tmp_path / f"beat-{len(workers)}")]
-        workers.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=project_env(**(env or {}))))
-        wait_for(
-            lambda: log_path.exists() and "ready." in log_path.read_text(),
-            timeout=60,
-            what=f"the worker on {queues} to start",
-        )
-        return log_path
-
-    celery_app.conf.task_always_eager = False
-    try:
-        yield start
-    finally:
-        celery_app.conf.task_always_eager = True
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
-
-
-def post_json(url: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 (the test's own live server)
-        url,
-        data=json.dumps(body or {}).encode(),
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.load(response)
-
-
-def report_finished_over_http(
-    live_server: Any,
-    provider: Any,
-    country: str,
-    incident_type: str = "Child Sex Trafficking",
-    **summary: str,
-) -> int:
-    """A report opened and finished through the JSON API, seen at an address in ``country``."""
-    base = f"{live_server.url}/api/v1/reports"
-    report_id: int = post_json(
-        base,
-        provider.token,
-        {
-            "incidentSummary": {
-                "incidentType": incident_type,
-                "incidentDateTime": "2026-05-06T07:08:09Z",
-                **summary,
-            },
-            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY[country]}]},
-        },
-    )["reportId"]
-    assert post_json(f"{base}/{report_id}/finish", provider.token)["status"] == "finished"
-    return report_id
 
 
 def test_report_submitted_over_http_is_referred_by_a_worker_process(
@@ -190,37 +86,6 @@ def test_an_urgent_report_is_referred_while_thousands_queued_before_it_wait(
     assert Referral.objects.filter(report_id__in=backlog_ids).count() == len(backlog_ids)
 
 
-ALL_QUEUES = (
-    settings.URGENT_QUEUE,
-    settings.ROUTING_QUEUE,
-    settings.DELIVERY_QUEUE,
-    settings.CELERY_TASK_DEFAULT_QUEUE,
-)
-# Retries and sweeps in seconds rather than minutes, so the tests finish.
-QUICK_RETRIES = {
-    "DELIVERY_RETRY_BASE_SECONDS": "0.05",
-    "DELIVERY_RETRY_MAX_SECONDS": "0.3",
-    "DELIVERY_MAX_ATTEMPTS": "40",
-}
-QUICK_SWEEPS = {
-    "ROUTING_SWEEP_GRACE_SECONDS": "1",
-    "ROUTING_SWEEP_INTERVAL_SECONDS": "1",
-    "DELIVERY_SWEEP_GRACE_SECONDS": "1",
-    "DELIVERY_SWEEP_INTERVAL_SECONDS": "1",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
-        return json.load(response)
-
-
 @pytest.fixture
 def agency_simulator(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Starts `manage.py run_agency_simulator` on a free port; returns its base URL."""
@@ -259,22 +124,6 @@ def agency_simulator(tmp_path: Path) -> Iterator[Callable[..., str]]:
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
-
-
-def finished_reports(provider: Any, country: str, count: int) -> list[int]:
-    """``count`` finished reports resolving to ``country``, their routing enqueued."""
-    document = validated_document(
-        ReportSerializer,
-        {
-            "incidentSummary": {
-                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
-                "incidentDateTime": "2026-01-02T03:04:05Z",
-            },
-            "personOrUserReported": {"ipCaptureEvent": [{"ipAddress": IP_BY_COUNTRY[country]}]},
-        },
-    )
-    reports = reports_submit_bulk(provider=provider.provider, items=[(document, [])] * count)
-    return [report.pk for report in reports]
 
 
 def test_a_replayed_routing_message_refers_the_report_once(
@@ -329,55 +178,6 @@ def test_two_workers_deliver_every_referral_once_to_an_agency_failing_half_the_t
     assert received["failed"] > 0, "the simulated agency never failed"
     attempts = Referral.objects.filter(report_id__in=report_ids).values_list("attempts", flat=True)
     assert sum(attempts) == len(report_ids) + received["failed"]
-
-
-class OwnRedis:
-    """A Redis server of a test's own on a spare port, which the test may stop and start
-    again without touching the machine's Redis."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        wait_for(lambda: port_open(self.port), timeout=10, what="Redis to start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def publish_to(broker_url: str) -> None:
-    """Point this process's Celery app at another broker, dropping pooled connections."""
-    celery_app.conf["broker_url"] = broker_url
-    celery_app._pool = None  # type: ignore[attr-defined]
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    """A Redis of this test's own, to which this process publishes meanwhile."""
-    require(shutil.which("redis-server") is not None, "redis-server is not installed")
-    redis = OwnRedis(tmp_path)
-    previous = celery_app.conf.broker_url
-    redis.start()
-    publish_to(redis.url)
-    try:
-        yield redis
-    finally:
-        publish_to(previous)
-        redis.stop()
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_reports_accepted_while_redis_is_down_are_each_referred_once_when_it_returns(
