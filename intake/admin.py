@@ -23,6 +23,7 @@ from intake.models import (
     ApiToken,
     AuditEntry,
     Bundle,
+    HashFeedback,
     IpCaptureEvent,
     KnownHash,
     Provider,
@@ -32,6 +33,7 @@ from intake.models import (
     ReportIdentifier,
 )
 from intake.selectors import referral_history, report_with_details
+from intake.sharing import known_hash_changed, provider_hash_sharing_set
 from intake.templatetags.reports import document_as_html
 from intake.triage import TRIAGE_ACTIONS, TriageAction
 from routing.models import Referral
@@ -247,7 +249,7 @@ class ReportAdmin(AuditedAdmin):
     fieldsets = [(title, {"fields": tuple(fields)}) for title, fields in SECTIONS]
     readonly_fields = [field for _title, fields in SECTIONS for field in fields]
     inlines = [IpCaptureEventInline, ReportedFileInline, ReportAdditionInline, ReferralInline]
-    actions = ["bulk_set_priority", "bulk_mark_reviewed", "bulk_route"]
+    actions = ["bulk_set_priority", "bulk_mark_reviewed", "bulk_route", "bulk_send_notice"]
     change_form_template = "admin/intake/report/change_form.html"
 
     class Media:
@@ -492,6 +494,12 @@ class ReportAdmin(AuditedAdmin):
     def bulk_route(self, request: HttpRequest, queryset: QuerySet[Report]) -> HttpResponse | None:
         return self.bulk_triage(request, queryset, "route")
 
+    @admin.action(description="Send a notice to the provider", permissions=["triage"])
+    def bulk_send_notice(
+        self, request: HttpRequest, queryset: QuerySet[Report]
+    ) -> HttpResponse | None:
+        return self.bulk_triage(request, queryset, "send_notice")
+
     @admin.display(description="Audit trail (newest first)")
     def audit_trail(self, report: Report) -> str:
         rows = format_html_join(
@@ -521,9 +529,24 @@ class ReportAdmin(AuditedAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(AuditedAdmin):
-    list_display = ["name", "user", "is_active", "created_at"]
+    list_display = ["name", "user", "is_active", "hash_sharing_agreement", "created_at"]
+    list_filter = ["hash_sharing_agreement"]
     search_fields = ["name"]
-    readonly_fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at", "hash_sharing_agreed_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("intake.manage_hash_sharing"):
+            readonly.append("hash_sharing_agreement")
+        if not request.user.is_superuser:
+            # Supervisors change a provider for its agreement only.
+            readonly += ["name", "is_active"]
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: Provider, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "hash_sharing_agreement" in form.changed_data:
+            provider_hash_sharing_set(provider=obj, agreed=obj.hash_sharing_agreement)
 
 
 @admin.register(ApiToken)
@@ -535,13 +558,82 @@ class ApiTokenAdmin(AuditedAdmin):
         return False
 
 
+class HashFeedbackInline(ReadOnlyInline):
+    """Providers' verdicts on a shared entry, newest first."""
+
+    model = HashFeedback
+    fields = ["created_at", "provider", "verdict", "reason"]
+    readonly_fields = ["created_at", "provider", "verdict", "reason"]
+    ordering = ["-created_at"]
+
+
+class SharedFilter(YesNoFilter):
+    title = parameter_name = "shared"
+    column = "shared_seq"
+
+
+class DisputedFilter(admin.SimpleListFilter):
+    """Entries a provider disputed: for staff to look at again."""
+
+    title = parameter_name = "disputed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Disputed by a provider")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(
+                Exists(
+                    HashFeedback.objects.filter(
+                        known_hash=OuterRef("pk"), verdict=HashFeedback.Verdict.DISPUTED
+                    )
+                )
+            )
+        return queryset
+
+
 @admin.register(KnownHash)
 class KnownHashAdmin(AuditedAdmin):
-    list_display = ["hash_type", "value", "label", "source", "is_active", "created_at"]
-    list_filter = ["hash_type", "is_active"]
+    list_display = [
+        "hash_type",
+        "value",
+        "label",
+        "source",
+        "is_active",
+        "shared",
+        "confirmed_by",
+        "created_at",
+    ]
+    list_filter = ["hash_type", "is_active", SharedFilter, DisputedFilter]
     list_editable = ["is_active"]
     search_fields = ["=value", "label"]
     show_full_result_count = False
+    readonly_fields = ["confirmed_by", "confirmed_at", "confirmed_from_report", "shared_seq"]
+    inlines = [HashFeedbackInline]
+
+    @admin.display(description="Shared", boolean=True)
+    def shared(self, entry: KnownHash) -> bool:
+        return entry.shared_seq is not None
+
+    def save_model(self, request: HttpRequest, obj: KnownHash, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        known_hash_changed(entry=obj, changed=form.changed_data)
+
+
+@admin.register(HashFeedback)
+class HashFeedbackAdmin(AuditedAdmin):
+    """What providers under the hash-sharing agreement said about shared entries."""
+
+    list_display = ["created_at", "known_hash", "provider", "verdict", "reason"]
+    list_filter = ["verdict", "provider"]
+    list_select_related = ["known_hash", "provider"]
+    readonly_fields = ["known_hash", "provider", "verdict", "reason", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(Bundle)

@@ -34,7 +34,7 @@ from intake.documents import (
 from intake.examples import EXAMPLE_FILE, EXAMPLE_REPORT
 from intake.idempotency import HEADER as IDEMPOTENCY_HEADER
 from intake.idempotency import idempotent
-from intake.models import Provider, Report, ReportedFile
+from intake.models import HashFeedback, Provider, Report, ReportedFile
 from intake.ratelimit import ProviderRateThrottle
 from intake.selectors import report_get_for_provider
 from intake.services import (
@@ -44,6 +44,7 @@ from intake.services import (
     report_retract,
     reports_submit_bulk,
 )
+from intake.sharing import SHARED_TYPES, hash_feedback_add, shared_hashes_since
 from intake.validators import forbidden_character
 
 BULK_MAX_REPORTS = 1000
@@ -486,3 +487,109 @@ class ReportBulkApi(ProviderApi):
             return Response({"results": results})
 
         return idempotent(request, provider, create)
+
+
+# The shared known-hash list (intake/sharing.py) ------------------------------------------
+
+SHARED_PAGE_DEFAULT = 1000
+SHARED_PAGE_MAX = 10_000
+
+
+class HasHashSharingAgreement(BasePermission):
+    message = "The shared hash list is for providers that have signed the hash-sharing agreement."
+    code = "agreement_required"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request_provider(request).hash_sharing_agreement
+
+
+class SharingApi(ProviderApi):
+    permission_classes = [*ProviderApi.permission_classes, HasHashSharingAgreement]
+
+
+class SharedHashesApi(SharingApi):
+    class InputSerializer(StrictSerializer):
+        since = serializers.CharField(required=False, max_length=200)
+        limit = serializers.IntegerField(
+            required=False, min_value=1, max_value=SHARED_PAGE_MAX, default=SHARED_PAGE_DEFAULT
+        )
+
+    class EntrySerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="pk")
+        hashType = serializers.ChoiceField(source="hash_type", choices=SHARED_TYPES)
+        value = serializers.CharField()
+        label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+        active = serializers.BooleanField(source="is_active")
+
+    @extend_schema(
+        operation_id="shared_hashes_list",
+        parameters=[
+            OpenApiParameter(
+                "since",
+                str,
+                required=False,
+                description="The nextCursor of the previous page; without it, from the start.",
+            ),
+            OpenApiParameter(
+                "limit", int, required=False, description=f"At most {SHARED_PAGE_MAX}."
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "SharedHashes",
+                {
+                    "entries": EntrySerializer(many=True),
+                    "nextCursor": serializers.CharField(),
+                    "hasMore": serializers.BooleanField(),
+                },
+            ),
+            **ERRORS,
+        },
+        summary="The shared known-hash list, changed entries after a cursor",
+        description="For providers under the hash-sharing agreement: entries in the order "
+        "they were added or changed, each once per change; an entry taken off the list comes "
+        "again with `active: false`. Keep `nextCursor` and ask from it next time: no entry "
+        "is skipped, even while entries are being added. There is no lookup of one hash.",
+    )
+    def get(self, request: Request) -> Response:
+        query = self.InputSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        page = shared_hashes_since(
+            cursor=query.validated_data.get("since"), limit=query.validated_data["limit"]
+        )
+        return Response(
+            {
+                "entries": self.EntrySerializer(page.entries, many=True).data,
+                "nextCursor": page.next_cursor,
+                "hasMore": page.has_more,
+            }
+        )
+
+
+class SharedHashFeedbackApi(SharingApi):
+    class InputSerializer(StrictSerializer):
+        verdict = serializers.ChoiceField(choices=HashFeedback.Verdict.choices)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=3000)
+
+    class OutputSerializer(serializers.Serializer):
+        feedbackId = serializers.IntegerField(source="pk")
+        id = serializers.IntegerField(source="known_hash_id")
+        verdict = serializers.CharField()
+
+    @extend_schema(
+        operation_id="shared_hash_feedback",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **ERRORS},
+        summary="Confirm or dispute (with a reason) an entry of the shared list",
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        feedback = hash_feedback_add(
+            provider=request_provider(request),
+            entry_id=entry_id,
+            verdict=data["verdict"],
+            reason=data.get("reason", ""),
+        )
+        return Response(self.OutputSerializer(feedback).data, status=status.HTTP_201_CREATED)

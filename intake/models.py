@@ -43,6 +43,15 @@ class Provider(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Whether the provider has signed the hash-sharing agreement, and when that was
+    # recorded: only then may it fetch the shared known-hash list (intake/sharing.py).
+    hash_sharing_agreement = models.BooleanField(default=False)
+    hash_sharing_agreed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [
+            ("manage_hash_sharing", "Can record a provider's hash-sharing agreement"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -148,6 +157,7 @@ class Report(models.Model):
             ("triage_report", "Can triage reports: priority, review, bundles"),
             ("route_report", "Can route and re-route reports to agencies"),
             ("retract_report", "Can retract a report at its provider's request"),
+            ("confirm_known_hashes", "Can add a report's files to the known-hash list"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -249,6 +259,18 @@ class KnownHash(models.Model):
     source = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when staff confirmed the entry from a report (intake/sharing.py): who (as text:
+    # users come and go), when, and from which report. Never shown to providers.
+    confirmed_by = models.CharField(max_length=150, blank=True, default="", db_default="")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_from_report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The entry's place in the shared list's change sequence: set when it is shared and
+    # set again, higher, whenever what providers see of it changes (its label, whether it
+    # is active). Null for an entry not shared. Assigned under a lock held until commit,
+    # so values become visible in increasing order (intake/sharing.py).
+    shared_seq = models.BigIntegerField(null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name_plural = "known hashes"
@@ -259,6 +281,33 @@ class KnownHash(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hash_type}:{self.value}"
+
+
+class HashFeedback(models.Model):
+    """A provider's word on a shared known-hash entry: it confirms it, or disputes it with
+    a reason, for staff to look at."""
+
+    class Verdict(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISPUTED = "disputed", _("Disputed")
+
+    known_hash = models.ForeignKey(KnownHash, on_delete=models.CASCADE, related_name="feedback")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=9, choices=Verdict.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "hash feedback"
+        constraints = [
+            models.CheckConstraint(
+                name="hashfeedback_disputed_has_reason",
+                condition=~Q(verdict="disputed") | ~Q(reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on {self.known_hash_id} by {self.provider_id}"
 
 
 class HashSighting(models.Model):

@@ -11,14 +11,16 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
-from intake.models import Bundle, Report
+from intake.models import Bundle, Provider, Report
 from intake.services import (
     report_bundle_set,
     report_mark_reviewed,
     report_priority_override,
     report_retract_for_provider,
 )
-from routing.models import Agency
+from intake.sharing import report_files_confirm_known
+from routing.models import Agency, Notice
+from routing.notices import notice_send, report_notices_close
 from routing.services import report_refer_by_hand
 
 
@@ -119,3 +121,78 @@ TRIAGE_ACTIONS = {
         ),
     ]
 }
+
+
+# Notices to the provider hosting the content (routing/notices.py).
+
+
+class NoticeForm(ReasonForm):
+    notice_type = forms.ChoiceField(choices=Notice.Type.choices, label="Notice type")
+    requested_action = forms.ChoiceField(
+        choices=Notice.RequestedAction.choices, label="What is asked"
+    )
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        help_text="The provider hosting the content; empty: the provider that reported it.",
+    )
+    targets = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=20000,
+        required=False,
+        help_text="The URLs or identifiers concerned, one a line; empty: the reported "
+        "content of the report, by its number.",
+    )
+    field_order = ["notice_type", "requested_action", "provider", "targets", "reason"]
+
+
+def _notice(report: Report, data: dict[str, Any], user: User) -> dict[str, Any]:
+    targets = data["targets"].splitlines() or [f"CyberTipline report {report.pk}"]
+    notice = notice_send(
+        report=report,
+        provider=data["provider"],
+        notice_type=data["notice_type"],
+        requested_action=data["requested_action"],
+        targets=targets,
+        reason=data["reason"],
+        by_user=user,
+    )
+    return {"notice": notice.pk, "provider": notice.provider.name, "type": notice.notice_type}
+
+
+def _close_notices(report: Report, data: dict[str, Any], user: User) -> dict[str, Any]:
+    return {"closed": report_notices_close(report=report, reason=data["reason"], by_user=user)}
+
+
+TRIAGE_ACTIONS["send_notice"] = TriageAction(
+    "send_notice", "Send a notice to the provider", "triage_report", NoticeForm, _notice, True
+)
+TRIAGE_ACTIONS["close_notices"] = TriageAction(
+    "close_notices", "Close the report's notices", "triage_report", ReasonForm, _close_notices
+)
+
+
+# The shared known-hash list (intake/sharing.py).
+
+
+class ConfirmKnownForm(ReasonForm):
+    label = forms.CharField(
+        max_length=200,
+        help_text="What the content is, as providers under the hash-sharing agreement will "
+        "see it with each hash.",
+    )
+    field_order = ["label", "reason"]
+
+
+def _confirm_known(report: Report, data: dict[str, Any], user: User) -> dict[str, Any]:
+    entries = report_files_confirm_known(report=report, label=data["label"], user=user)
+    return {"label": data["label"], "known_hashes": [entry.pk for entry in entries]}
+
+
+TRIAGE_ACTIONS["confirm_known"] = TriageAction(
+    "confirm_known",
+    "Add this report's files to the known-hash list",
+    "confirm_known_hashes",
+    ConfirmKnownForm,
+    _confirm_known,
+)

@@ -19,6 +19,12 @@ api_urlpatterns = [
     path("reports/<int:report_id>/files", api.ReportFileAddApi.as_view(), name="report-files"),
     path("reports/<int:report_id>/finish", api.ReportFinishApi.as_view(), name="report-finish"),
     path("reports/<int:report_id>/retract", api.ReportRetractApi.as_view(), name="report-retract"),
+    path("hashes", api.SharedHashesApi.as_view(), name="shared-hashes"),
+    path(
+        "hashes/<int:entry_id>/feedback",
+        api.SharedHashFeedbackApi.as_view(),
+        name="shared-hash-feedback",
+    ),
 ]
 
 schema_urlpatterns = [

@@ -402,3 +402,145 @@ class FiguresRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"figures refreshed at {self.refreshed_at}"
+
+
+# Notices to providers: after staff confirm a report, the provider hosting the content is
+# told what to take down or act on, and reminded until it answers (routing/notices.py).
+
+
+class Notice(models.Model):
+    """What staff ask a provider to do about content it hosts, and its answer. Open until
+    the provider answers or staff close it; reminded on a schedule while open, then
+    escalated to staff."""
+
+    class Type(models.TextChoices):
+        TAKEDOWN = "takedown", _("Content takedown")
+        ACCOUNT = "account", _("Account")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+
+    class RequestedAction(models.TextChoices):
+        REMOVAL = "removal", _("Remove the content")
+        ACCOUNT_ACTION = "account_action", _("Act on the account")
+        REMOVAL_AND_ACCOUNT_ACTION = "removal_and_account_action", _("Both")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    class Answer(models.TextChoices):
+        REMOVED = "removed", _("Content removed")
+        ACCOUNT_ACTIONED = "account_actioned", _("Account actioned")
+        NOT_FOUND = "not_found", _("Not found")
+        DISPUTED = "disputed", _("Disputed")
+
+    report = models.ForeignKey("intake.Report", on_delete=models.PROTECT, related_name="notices")
+    provider = models.ForeignKey(
+        "intake.Provider", on_delete=models.PROTECT, related_name="notices"
+    )
+    notice_type = models.CharField(max_length=16, choices=Type.choices)
+    # The URLs or identifiers of the content or accounts concerned.
+    targets = models.JSONField(default=list)
+    reason = models.TextField()
+    requested_action = models.CharField(max_length=32, choices=RequestedAction.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    answer = models.CharField(max_length=16, choices=Answer.choices, blank=True)
+    answer_reason = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deadline_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # When the next reminder is due; empty once answered, closed or escalated.
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    # Every reminder went unanswered: staff should follow it up.
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    close_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="notice_answered_has_answer",
+                condition=Q(answer="", answered_at__isnull=True)
+                | (~Q(answer="") & Q(answered_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="notice_dispute_has_reason",
+                condition=~Q(answer="disputed") | ~Q(answer_reason=""),
+            ),
+            models.CheckConstraint(
+                name="notice_closed_has_closed_at",
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="notice_only_open_is_reminded",
+                condition=Q(status="open") | Q(next_reminder_at__isnull=True),
+            ),
+        ]
+        indexes = [
+            # A provider's notices (GET /api/v1/notices), open first, oldest first.
+            models.Index(fields=["provider", "status", "sent_at"], name="notice_provider_idx"),
+            # The reminder sweep: open notices by when their next reminder is due.
+            models.Index(
+                fields=["next_reminder_at"],
+                name="notice_reminder_due_idx",
+                condition=Q(status="open"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice {self.pk} to {self.provider} about report {self.report_id}"
+
+
+class NoticeEvent(models.Model):
+    """One step in a notice's life, timed and attributed: sent, reminded, escalated,
+    answered, closed, and each webhook delivery."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", _("Sent")
+        REMINDED = "reminded", _("Reminded")
+        ESCALATED = "escalated", _("Escalated to staff")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+        DELIVERED = "delivered", _("Webhook delivered")
+        DELIVERY_FAILED = "delivery_failed", _("Webhook delivery failed")
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Who did it: a staff user, the provider, or nobody (the system).
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_provider = models.ForeignKey(
+        "intake.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["notice", "at"], name="noticeevent_notice_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProviderNoticeEndpoint(models.Model):
+    """Where a provider takes its notices by webhook: signed JSON POSTed to ``url``
+    (routing/signing.py) when a notice is sent or a reminder is due."""
+
+    provider = models.OneToOneField(
+        "intake.Provider", on_delete=models.CASCADE, related_name="notice_endpoint"
+    )
+    url = models.URLField(max_length=500)
+    # Signs each delivery; needed in clear to sign, so shown on no page.
+    secret = models.CharField(max_length=100, default=new_webhook_secret)
+
+    def __str__(self) -> str:
+        return f"notice webhook of {self.provider}"

@@ -31,6 +31,7 @@ from routing.figures import (
     percentile_bucket,
 )
 from routing.models import Channel, DailyDurations, DailyReferralFigures, DailyReportFigures
+from routing.notices import notice_figures
 
 
 class Withheld(enum.Enum):
@@ -708,6 +709,51 @@ def public_table(table: Table, *, threshold: int) -> Table:
 # The pages
 
 
+def hours(value: float | None) -> Cell:
+    return None if value is None else round(value, 1)
+
+
+def notices_by_provider(filters: FigureFilters) -> Table:
+    """Per provider, the notices sent in the chosen days: answered, median and 90th
+    percentile hours to answer, open past their deadline now."""
+    since = (
+        dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=dt.UTC)
+        if filters.date_from
+        else None
+    )
+    until = (
+        dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        if filters.date_to
+        else None
+    )
+    rows: list[list[Cell]] = [
+        [
+            line.provider,
+            line.sent,
+            line.answered,
+            hours(line.median_hours_to_answer),
+            hours(line.p90_hours_to_answer),
+            line.open_past_deadline,
+        ]
+        for line in notice_figures(since=since, until=until)
+    ]
+    return Table(
+        slug="notices",
+        title="Notices to providers",
+        columns=[
+            "Provider",
+            "Sent",
+            "Answered",
+            "Median hours to answer",
+            "90th percentile hours",
+            "Open past deadline",
+        ],
+        rows=rows,
+        note="Notices sent on the chosen days (UTC), whatever the country; open past deadline "
+        "is as of now.",
+    )
+
+
 def staff_tables(filters: FigureFilters, *, names: dict[str, str]) -> list[Table]:
     return [
         reports_by_year(filters),
@@ -722,6 +768,7 @@ def staff_tables(filters: FigureFilters, *, names: dict[str, str]) -> list[Table
         referrals_by_channel(filters),
         referrals_by_agency(filters),
         handling_times(filters),
+        notices_by_provider(filters),
     ]
 
 

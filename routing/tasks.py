@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referrals_deliver
 from routing.figures import figures_refresh, figures_refreshed_at
+from routing.notices import NoticeDeliveryFailed, notice_deliver, notices_remind_due
 from routing.services import (
     TRANSIENT_ERRORS,
     reports_route_each_on_failure,
@@ -171,3 +172,27 @@ def enqueue_figures_refresh_if_stale() -> None:
     if cache.add("figures-refresh-requested", True, timeout=60):
         with sweep_sends_it_if_the_broker_is_down("a refresh of the figures"):
             refresh_figures.delay()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_notice_reminders() -> int:
+    """The reminder sweep: remind the open notices whose reminder is due, escalate those
+    reminded NOTICE_MAX_REMINDERS times. Safe to run twice: a reminder sent moves the
+    notice's next reminder on."""
+    sweep = notices_remind_due()
+    return len(sweep.reminded) + len(sweep.escalated)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(NoticeDeliveryFailed, *TRANSIENT_ERRORS),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def deliver_notice(notice_id: int, kind: str) -> None:
+    """POST one notice (sent or reminded) to its provider's webhook; a receiver may see
+    it twice, and recognises it by X-Tipline-Notice and the event."""
+    notice_deliver(notice_id=notice_id, kind=kind)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, statistics_views, views
+from routing import api, notices_api, statistics_views, views
 
 agency_urlpatterns = [
     path("", views.queue, name="queue"),
@@ -35,4 +35,14 @@ statistics_urlpatterns = [
     path("<slug:slug>.csv", statistics_views.staff_figures_csv, name="staff-csv"),
     path("public/", statistics_views.public_figures, name="public"),
     path("public/<slug:slug>.csv", statistics_views.public_figures_csv, name="public-csv"),
+]
+
+notice_api_urlpatterns = [
+    path("notices", notices_api.NoticeListApi.as_view(), name="notices"),
+    path("notices/<int:notice_id>", notices_api.NoticeDetailApi.as_view(), name="notice"),
+    path(
+        "notices/<int:notice_id>/answer",
+        notices_api.NoticeAnswerApi.as_view(),
+        name="notice-answer",
+    ),
 ]

@@ -72,6 +72,7 @@ ROLE_MIGRATIONS = (
     "routing.migrations.0004_supervisor_group",
     "intake.migrations.0009_staff_roles",
     "routing.migrations.0008_figures_for_analysts_and_supervisors",
+    "intake.migrations.0015_hash_sharing",
 )
 
 
@@ -82,7 +83,8 @@ def ensure_staff_roles() -> None:
         return
     for migration in ROLE_MIGRATIONS:
         for operation in importlib.import_module(migration).Migration.operations:
-            operation.code(django_apps, None)
+            if hasattr(operation, "code"):  # its data operations, not its schema changes
+                operation.code(django_apps, None)
 
 
 def referral_in(country: str, priority: str = "3") -> Referral:

@@ -389,6 +389,8 @@ CELERY_TASK_ROUTES = {
     "intake.tasks.expire_unfinished_reports": {"queue": "default"},
     "intake.tasks.purge_personal_data": {"queue": "default"},
     "routing.tasks.refresh_figures": {"queue": "default"},
+    "routing.tasks.send_notice_reminders": {"queue": "default"},
+    "routing.tasks.deliver_notice": {"queue": "delivery"},
 }
 # Seconds between the two outbox sweeps (see ROUTING_SWEEP_GRACE_SECONDS and
 # DELIVERY_SWEEP_GRACE_SECONDS below).
@@ -410,6 +412,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-figures": {
         "task": "routing.tasks.refresh_figures",
         "schedule": env.float("FIGURES_REFRESH_SECONDS", default=60.0),
+    },
+    "send-notice-reminders": {
+        "task": "routing.tasks.send_notice_reminders",
+        "schedule": env.float("NOTICE_REMINDER_SWEEP_SECONDS", default=300.0),
     },
     # Once a day, at a quiet hour (UTC): see PERSONAL_DATA_RETENTION_DAYS.
     "purge-personal-data": {
@@ -444,6 +450,13 @@ DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=360
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=20)
 # A due delivery with no worker on it this long after it fell due is enqueued again.
 DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=30.0)
+
+# Notices to providers (routing/notices.py): a provider should answer within
+# NOTICE_ANSWER_HOURS; an open notice is reminded every NOTICE_REMINDER_HOURS, and after
+# NOTICE_MAX_REMINDERS unanswered reminders it is escalated to staff.
+NOTICE_ANSWER_HOURS = env.float("NOTICE_ANSWER_HOURS", default=48.0)
+NOTICE_REMINDER_HOURS = env.float("NOTICE_REMINDER_HOURS", default=24.0)
+NOTICE_MAX_REMINDERS = env.int("NOTICE_MAX_REMINDERS", default=3)
 
 # The agency workspace counts a delivered referral as overdue when it is not acknowledged
 # within this many hours of delivery, by the report's priority.

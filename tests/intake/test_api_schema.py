@@ -49,12 +49,17 @@ def test_the_schema_is_openapi_3_with_every_operation(client: Client) -> None:
         "/api/v1/reports/{report_id}/files",
         "/api/v1/reports/{report_id}/finish",
         "/api/v1/reports/{report_id}/retract",
+        "/api/v1/hashes",
+        "/api/v1/hashes/{entry_id}/feedback",
         "/api/v1/agency/referrals",
         "/api/v1/agency/referrals/{referral_id}",
         "/api/v1/agency/referrals/{referral_id}/acknowledge",
         "/api/v1/agency/referrals/{referral_id}/status",
         "/api/v1/agency/referrals/{referral_id}/notes",
         "/api/v1/agency/referrals/{referral_id}/refer-on",
+        "/api/v1/notices",
+        "/api/v1/notices/{notice_id}",
+        "/api/v1/notices/{notice_id}/answer",
     }
     example = schema["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
         "application/json"

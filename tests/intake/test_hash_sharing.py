@@ -1,0 +1,428 @@
+"""The shared known-hash list: staff confirm a report's files into it, providers under the
+hash-sharing agreement sync it page by page from a cursor and send feedback that staff see,
+and a match a provider then reports is recognised as known content."""
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test import Client
+from rest_framework.test import APIClient
+
+from intake.models import AuditEntry, HashFeedback, KnownHash, Report
+from intake.services import ProviderCredentials, report_file_add, report_finish, report_open
+from intake.sharing import (
+    SHARING_LOCK,
+    known_hash_changed,
+    known_hashes_share,
+    report_files_confirm_known,
+)
+from routing.services import report_route
+from tests.conftest import (
+    api_client_for,
+    require,
+    run_concurrently,
+    signed_in_staff,
+    uses_postgresql,
+)
+from tests.factories import ReportedFileFactory, ReportFactory
+
+pytestmark = pytest.mark.django_db
+
+rng = random.Random(20260401)
+
+
+def hex_hash(length: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(length))
+
+
+def staff(username: str = "confirmer") -> User:
+    return User.objects.get_or_create(username=username, defaults={"is_staff": True})[0]
+
+
+def confirmed_report(files: int = 1, label: str = "series-x") -> tuple[Report, list[KnownHash]]:
+    """A finished report with ``files`` files of generated hashes, confirmed into the list."""
+    report = ReportFactory.create(finished=True)
+    for _ in range(files):
+        ReportedFileFactory.create(report=report, md5=hex_hash(32), sha256=hex_hash(64))
+    return report, report_files_confirm_known(report=report, label=label, user=staff())
+
+
+def agreed(credentials: ProviderCredentials) -> APIClient:
+    credentials.provider.hash_sharing_agreement = True
+    credentials.provider.save(update_fields=["hash_sharing_agreement"])
+    return api_client_for(credentials)
+
+
+def sync(client: APIClient, since: str | None = None, limit: int = 1000) -> tuple[list[Any], str]:
+    """Every page from ``since`` to the end: the entries in order, and the cursor to keep."""
+    entries: list[Any] = []
+    while True:
+        query: dict[str, Any] = {"limit": limit}
+        if since:
+            query["since"] = since
+        answer = client.get("/api/v1/hashes", query)
+        assert answer.status_code == 200, answer.content
+        page = answer.json()
+        entries += page["entries"]
+        since = page["nextCursor"]
+        if not page["hasMore"]:
+            return entries, since
+
+
+# The provider API ----------------------------------------------------------------------
+
+
+def test_a_provider_syncs_the_list_in_pages_each_entry_once_and_never_report_data(
+    provider: ProviderCredentials,
+) -> None:
+    _, first = confirmed_report(files=3)  # 6 entries: an MD5 and a SHA-256 each
+    client = agreed(provider)
+
+    entries, cursor = sync(client, limit=4)
+
+    assert [entry["id"] for entry in entries] == [entry.pk for entry in first]
+    assert {(entry["hashType"], entry["value"]) for entry in entries} == {
+        (entry.hash_type, entry.value) for entry in first
+    }
+    assert set(entries[0]) == {"id", "hashType", "value", "label", "active"}
+    assert all(entry["label"] == "series-x" and entry["active"] for entry in entries)
+    # Nothing new: an empty page, and the same cursor to keep.
+    assert sync(client, cursor) == ([], cursor)
+
+    _, second = confirmed_report(files=1)
+    KnownHash.objects.filter(pk=first[0].pk).update(is_active=False)
+    deactivated = KnownHash.objects.get(pk=first[0].pk)
+    known_hash_changed(entry=deactivated, changed=["is_active"])
+
+    newer, _ = sync(client, cursor, limit=1)
+
+    assert [entry["id"] for entry in newer] == [*(entry.pk for entry in second), first[0].pk]
+    assert newer[-1]["active"] is False
+    assert all(set(entry) == {"id", "hashType", "value", "label", "active"} for entry in newer)
+
+
+def test_a_provider_without_the_agreement_is_refused(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    _, entries = confirmed_report()
+    client = api_client_for(provider)  # never signed
+
+    listing = client.get("/api/v1/hashes")
+    feedback = client.post(
+        f"/api/v1/hashes/{entries[0].pk}/feedback", {"verdict": "confirmed"}, format="json"
+    )
+
+    assert listing.status_code == feedback.status_code == 403
+    assert listing.json()["code"] == feedback.json()["code"] == "agreement_required"
+    assert agreed(other_provider).get("/api/v1/hashes").status_code == 200
+
+
+def test_no_parameter_asks_whether_one_hash_is_on_the_list(provider: ProviderCredentials) -> None:
+    _, entries = confirmed_report()
+    client = agreed(provider)
+
+    by_value = client.get("/api/v1/hashes", {"value": entries[0].value})
+    bad_cursor = client.get("/api/v1/hashes", {"since": entries[0].value})
+
+    assert by_value.status_code == 400
+    assert by_value.json()["fields"] == {"value": ["This element is not part of the schema."]}
+    assert bad_cursor.status_code == 400
+    assert bad_cursor.json()["code"] == "invalid_cursor"
+
+
+def test_only_entries_staff_confirmed_are_shared(provider: ProviderCredentials) -> None:
+    KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="imported")
+    _, confirmed = confirmed_report()
+
+    entries, _ = sync(agreed(provider))
+
+    assert [entry["id"] for entry in entries] == [entry.pk for entry in confirmed]
+
+
+# The cursor under concurrent writers ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paging_never_skips_an_entry_whose_smaller_id_commits_later(
+    provider: ProviderCredentials,
+) -> None:
+    """Two transactions add entries; the one holding the smaller id commits after the
+    other's entry has been read. A cursor on ids would pass the smaller id for good."""
+    require(uses_postgresql(), "the interleaving needs PostgreSQL's concurrent transactions")
+    client = agreed(provider)
+    report = ReportFactory.create(finished=True)
+    ReportedFileFactory.create(report=report, md5=hex_hash(32), sha256="")
+    inserted, read = threading.Event(), threading.Event()
+    late: list[int] = []
+
+    def slow_writer() -> None:
+        try:
+            with transaction.atomic():
+                entry = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="late")
+                late.append(entry.pk)
+                inserted.set()
+                assert read.wait(timeout=30)
+                # As report_files_confirm_known does: the sequence is the last write.
+                known_hashes_share(ids=[entry.pk])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert inserted.wait(timeout=30)
+    early = report_files_confirm_known(report=report, label="early", user=staff())
+    seen_first, cursor = sync(client)
+    read.set()
+    thread.join(timeout=30)
+
+    seen_next, _ = sync(client, cursor)
+
+    assert late[0] < early[0].pk  # the interleaving happened: smaller id, later commit
+    assert [entry["id"] for entry in seen_first] == [early[0].pk]
+    assert [entry["id"] for entry in seen_next] == [late[0]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_waits_for_the_sequence_until_the_one_before_commits(
+    provider: ProviderCredentials,
+) -> None:
+    require(uses_postgresql(), "the lock is PostgreSQL's")
+    client = agreed(provider)
+    first = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="first")
+    second = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="second")
+    sequenced, commit = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                known_hashes_share(ids=[first.pk])
+                sequenced.set()
+                assert commit.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def follower() -> None:
+        try:
+            known_hashes_share(ids=[second.pk])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=follower)]
+    threads[0].start()
+    assert sequenced.wait(timeout=30)
+    threads[1].start()
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the follower waits on the lock
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid = %s",
+                [SHARING_LOCK],
+            )
+            if cursor.fetchone()[0]:
+                break
+        else:
+            pytest.fail("the second writer never waited for the lock")
+
+    assert sync(client)[0] == []  # neither is visible: the follower has no value yet
+    commit.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    entries, _ = sync(client)
+    assert [entry["id"] for entry in entries] == [first.pk, second.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_syncing_while_writers_add_sees_each_entry_exactly_once(
+    provider: ProviderCredentials,
+) -> None:
+    require(uses_postgresql(), "concurrent writers need PostgreSQL")
+    agreed(provider)
+    writers, per_writer = 4, 5
+    reports = []
+    for _ in range(writers * per_writer):
+        report = ReportFactory.create(finished=True)
+        ReportedFileFactory.create(report=report, md5=hex_hash(32), sha256="")
+        reports.append(report)
+    queue = iter(reports)
+    lock = threading.Lock()
+    done = threading.Event()
+    user = staff()
+
+    def write() -> None:
+        for _ in range(per_writer):
+            with lock:
+                report = next(queue)
+            report_files_confirm_known(report=report, label="x", user=user)
+
+    seen: list[int] = []
+
+    def read() -> None:
+        try:
+            cursor = None
+            while True:
+                finished = done.is_set()
+                entries, cursor = sync(api_client_for(provider), cursor, limit=3)
+                seen.extend(entry["id"] for entry in entries)
+                if finished:
+                    return
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    run_concurrently(write, threads=writers)
+    done.set()
+    reader.join(timeout=60)
+
+    assert len(seen) == len(set(seen)) == writers * per_writer
+    assert set(seen) == set(KnownHash.objects.values_list("pk", flat=True))
+
+
+# Staff ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def analyst(client: Client, reference_data: None) -> Client:
+    return signed_in_staff(client, "analyst", username="ana")
+
+
+def test_staff_confirm_a_reports_files_from_its_page(analyst: Client) -> None:
+    report = ReportFactory.create(finished=True)
+    file = ReportedFileFactory.create(
+        report=report, md5=hex_hash(32), sha1=hex_hash(40), sha256=hex_hash(64), pdq=hex_hash(64)
+    )
+    url = f"/admin/intake/report/{report.pk}/triage/confirm_known/"
+
+    page = analyst.get(f"/admin/intake/report/{report.pk}/change/")
+    refused = analyst.post(url, {"label": "", "reason": "seen it"})
+    assert refused.status_code == 200
+    assert not KnownHash.objects.exists()
+    done = analyst.post(url, {"label": "series-y", "reason": "reviewed, confirmed"})
+
+    assert url in page.content.decode()
+    assert done.status_code == 302
+    entries = {entry.hash_type: entry for entry in KnownHash.objects.all()}
+    assert {kind: entry.value for kind, entry in entries.items()} == {
+        "md5": file.md5,
+        "sha1": file.sha1,
+        "sha256": file.sha256,
+        "pdq": file.pdq,
+    }
+    for entry in entries.values():
+        assert (entry.label, entry.confirmed_by, entry.confirmed_from_report_id) == (
+            "series-y",
+            "ana",
+            report.pk,
+        )
+        assert entry.confirmed_at is not None
+        assert entry.shared_seq is not None
+    audit = AuditEntry.objects.filter(object_id=str(report.pk), detail__action="confirm_known")
+    assert audit.get().detail["known_hashes"] == sorted(entry.pk for entry in entries.values())
+
+
+def test_staff_without_the_permission_cannot_confirm(client: Client, reference_data: None) -> None:
+    auditor = signed_in_staff(client, "auditor", username="aud")
+    report = ReportFactory.create(finished=True)
+    ReportedFileFactory.create(report=report)
+
+    answer = auditor.post(
+        f"/admin/intake/report/{report.pk}/triage/confirm_known/", {"label": "x", "reason": "y"}
+    )
+
+    assert answer.status_code in (302, 403)
+    assert not KnownHash.objects.exists()
+
+
+def test_only_supervisors_record_the_agreement(
+    client: Client, reference_data: None, provider: ProviderCredentials
+) -> None:
+    url = f"/admin/intake/provider/{provider.provider.pk}/change/"
+    analyst = signed_in_staff(Client(), "analyst", username="ana")
+    supervisor = signed_in_staff(client, "supervisor", username="sam")
+
+    analyst.post(url, {"hash_sharing_agreement": "on"})
+    assert not type(provider.provider).objects.get(pk=provider.provider.pk).hash_sharing_agreement
+    saved = supervisor.post(url, {"hash_sharing_agreement": "on"})
+
+    assert saved.status_code == 302
+    signed = type(provider.provider).objects.get(pk=provider.provider.pk)
+    assert signed.hash_sharing_agreement
+    assert signed.hash_sharing_agreed_at is not None
+    assert signed.name == "Example Chat"
+    assert api_client_for(provider).get("/api/v1/hashes").status_code == 200
+
+
+def test_feedback_from_providers_is_shown_to_staff(
+    provider: ProviderCredentials, analyst: Client
+) -> None:
+    _, entries = confirmed_report()
+    disputed, confirmed = entries
+    client = agreed(provider)
+
+    unreasoned = client.post(
+        f"/api/v1/hashes/{disputed.pk}/feedback", {"verdict": "disputed"}, format="json"
+    )
+    sent = client.post(
+        f"/api/v1/hashes/{disputed.pk}/feedback",
+        {"verdict": "disputed", "reason": "a stock photograph of a beach"},
+        format="json",
+    )
+    client.post(f"/api/v1/hashes/{confirmed.pk}/feedback", {"verdict": "confirmed"}, format="json")
+    not_shared = KnownHash.objects.create(hash_type="md5", value=hex_hash(32))
+    unknown = client.post(
+        f"/api/v1/hashes/{not_shared.pk}/feedback", {"verdict": "confirmed"}, format="json"
+    )
+
+    assert unreasoned.status_code == 400
+    assert unreasoned.json()["code"] == "reason_required"
+    assert sent.status_code == 201
+    assert unknown.status_code == 404
+    assert HashFeedback.objects.count() == 2
+    page = analyst.get(f"/admin/intake/knownhash/{disputed.pk}/change/").content.decode()
+    assert "a stock photograph of a beach" in page
+    assert "Example Chat" in page
+    listed = analyst.get("/admin/intake/knownhash/", {"disputed": "yes"}).content.decode()
+    assert f"/admin/intake/knownhash/{disputed.pk}/change/" in listed
+    assert f"/admin/intake/knownhash/{confirmed.pk}/change/" not in listed
+
+
+# A match -------------------------------------------------------------------------------
+
+
+def test_a_provider_reporting_a_file_it_found_by_the_list_gets_it_recognised(
+    provider: ProviderCredentials,
+) -> None:
+    confirmed_report(files=1, label="series-z")
+    entries, _ = sync(agreed(provider))
+    md5 = next(entry for entry in entries if entry["hashType"] == "md5")
+
+    report = report_open(
+        document={
+            "incidentSummary": {
+                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+                "incidentDateTime": "2026-01-02T03:04:05Z",
+            }
+        },
+        provider=provider.provider,
+    )
+    report_file_add(
+        report=report,
+        details={
+            "fileName": "match.jpg",
+            "originalFileHash": [{"value": md5["value"], "hashType": "MD5"}],
+        },
+    )
+    report_finish(report_id=report.pk, provider=provider.provider)
+    report_route(report_id=report.pk)
+
+    report.refresh_from_db()
+    file = report.files.get()
+    assert file.known_hash_id == md5["id"]
+    assert report.content_status == Report.ContentStatus.KNOWN_ONLY

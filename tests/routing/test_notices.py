@@ -1,0 +1,356 @@
+"""Notices to providers through both sides' interfaces: staff send one from a report's
+admin page, the provider reads and answers it through its API, unanswered ones are
+reminded on schedule and then escalated, and a provider never sees another's."""
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+import time_machine
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+from intake.models import AuditEntry, Report
+from intake.services import ProviderCredentials
+from routing.models import Notice, NoticeEvent, ProviderNoticeEndpoint
+from routing.notices import (
+    NOTICE_HEADER,
+    NoticeDeliveryFailed,
+    notice_deliver,
+    notice_figures,
+    notice_send,
+)
+from routing.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_problem
+from routing.tasks import send_notice_reminders
+from tests.conftest import api_client_for, signed_in_staff
+from tests.factories import ReportFactory
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2031, 3, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def provider_report(credentials: ProviderCredentials) -> Report:
+    return ReportFactory.create(
+        source=Report.Source.PROVIDER, provider=credentials.provider, finished=True
+    )
+
+
+def sent_notice(credentials: ProviderCredentials, **fields: object) -> Notice:
+    return notice_send(
+        report=provider_report(credentials),
+        notice_type=Notice.Type.TAKEDOWN,
+        targets=["https://chat.example.com/m/1"],
+        reason="Confirmed apparent child sexual abuse material.",
+        requested_action=Notice.RequestedAction.REMOVAL,
+        by_user=None,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_staff_send_a_notice_and_the_provider_answers_it(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    report = provider_report(provider)
+    staff = signed_in_staff(client, "analyst", username="ana")
+
+    page = staff.post(
+        f"/admin/intake/report/{report.pk}/triage/send_notice/",
+        {
+            "notice_type": "takedown",
+            "requested_action": "removal",
+            "targets": "https://chat.example.com/m/1\nhttps://chat.example.com/m/2\n",
+            "reason": "Confirmed apparent child sexual abuse material.",
+        },
+    )
+
+    assert page.status_code == 302
+    notice = Notice.objects.get(report=report)
+    assert notice.provider == provider.provider
+    assert notice.targets == ["https://chat.example.com/m/1", "https://chat.example.com/m/2"]
+    assert notice.deadline_at - notice.sent_at == dt.timedelta(hours=48)
+    entry = AuditEntry.objects.filter(object_id=str(report.pk)).latest("pk")
+    assert entry.username == "ana"
+    assert entry.detail["action"] == "send_notice"
+    assert entry.detail["notice"] == notice.pk
+
+    api = api_client_for(provider)
+    listed = api.get("/api/v1/notices").json()
+    assert [n["noticeId"] for n in listed["notices"]] == [notice.pk]
+    assert listed["notices"][0]["status"] == "open"
+    assert listed["nextPage"] is None
+
+    answered = api.post(f"/api/v1/notices/{notice.pk}/answer", {"answer": "removed"}, format="json")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["status"] == "answered"
+    assert answered.json()["answer"] == "removed"
+
+    again = api.post(f"/api/v1/notices/{notice.pk}/answer", {"answer": "removed"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "notice_not_open"
+    kinds = list(NoticeEvent.objects.filter(notice=notice).values_list("kind", "by_provider"))
+    assert kinds == [("sent", None), ("answered", provider.provider.pk)]
+
+
+def test_a_notice_needs_a_reason(client: Client, provider: ProviderCredentials) -> None:
+    report = provider_report(provider)
+    staff = signed_in_staff(client, "analyst", username="ana")
+
+    page = staff.post(
+        f"/admin/intake/report/{report.pk}/triage/send_notice/",
+        {"notice_type": "account", "requested_action": "account_action", "reason": ""},
+    )
+
+    assert page.status_code == 200
+    assert not Notice.objects.exists()
+
+
+def test_staff_send_notices_in_bulk_from_the_list(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    reports = [provider_report(provider) for _ in range(2)]
+    staff = signed_in_staff(client, "analyst", username="ana")
+
+    staff.post(
+        "/admin/intake/report/",
+        {
+            "action": "bulk_send_notice",
+            "_selected_action": [r.pk for r in reports],
+            "apply": "1",
+            "notice_type": "follow_up",
+            "requested_action": "removal",
+            "targets": "",
+            "reason": "Still available.",
+        },
+    )
+
+    notices = Notice.objects.order_by("report_id")
+    assert [n.report_id for n in notices] == [r.pk for r in reports]
+    assert notices[0].targets == [f"CyberTipline report {reports[0].pk}"]
+    assert {n.notice_type for n in notices} == {"follow_up"}
+
+
+def test_a_dispute_needs_a_reason_and_keeps_it(provider: ProviderCredentials) -> None:
+    notice = sent_notice(provider)
+    api = api_client_for(provider)
+
+    bare = api.post(f"/api/v1/notices/{notice.pk}/answer", {"answer": "disputed"}, format="json")
+    reasoned = api.post(
+        f"/api/v1/notices/{notice.pk}/answer",
+        {"answer": "disputed", "reason": "The account belongs to an adult performer."},
+        format="json",
+    )
+
+    assert bare.status_code == 400
+    assert bare.json()["fields"] == {"reason": ["A reason is required."]}
+    assert reasoned.status_code == 200
+    assert reasoned.json()["answerReason"] == "The account belongs to an adult performer."
+
+
+def test_a_provider_sees_and_answers_only_its_own_notices(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    mine = sent_notice(provider)
+    theirs = sent_notice(other_provider)
+    api = api_client_for(provider)
+
+    listed = api.get("/api/v1/notices").json()["notices"]
+    read = api.get(f"/api/v1/notices/{theirs.pk}")
+    answer = api.post(f"/api/v1/notices/{theirs.pk}/answer", {"answer": "not_found"}, format="json")
+    missing = api.get(f"/api/v1/notices/{theirs.pk + 1000}")
+
+    assert [n["noticeId"] for n in listed] == [mine.pk]
+    assert read.status_code == answer.status_code == missing.status_code == 404
+    assert read.json() == missing.json()
+    assert Notice.objects.get(pk=theirs.pk).status == Notice.Status.OPEN
+
+
+def test_open_notices_are_listed_before_answered_ones(provider: ProviderCredentials) -> None:
+    first = sent_notice(provider)
+    second = sent_notice(provider)
+    api = api_client_for(provider)
+    api.post(f"/api/v1/notices/{first.pk}/answer", {"answer": "removed"}, format="json")
+
+    listed = api.get("/api/v1/notices").json()["notices"]
+
+    assert [n["noticeId"] for n in listed] == [second.pk, first.pk]
+
+
+def test_an_unusable_page_is_refused(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/notices", {"page": "0"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_page"
+
+
+@override_settings(NOTICE_REMINDER_HOURS=24, NOTICE_MAX_REMINDERS=2)
+def test_unanswered_notices_are_reminded_on_schedule_then_escalated(
+    provider: ProviderCredentials,
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        notice = sent_notice(provider)
+        answered = sent_notice(provider)
+        api_client_for(provider).post(
+            f"/api/v1/notices/{answered.pk}/answer", {"answer": "removed"}, format="json"
+        )
+
+        clock.move_to(START + dt.timedelta(hours=23))
+        assert send_notice_reminders() == 0
+
+        clock.move_to(START + dt.timedelta(hours=24))
+        assert send_notice_reminders() == 1
+        # Run twice, it reminds once.
+        assert send_notice_reminders() == 0
+
+        clock.move_to(START + dt.timedelta(hours=48))
+        assert send_notice_reminders() == 1
+        clock.move_to(START + dt.timedelta(hours=72))
+        assert send_notice_reminders() == 1
+        clock.move_to(START + dt.timedelta(hours=200))
+        assert send_notice_reminders() == 0
+
+    notice.refresh_from_db()
+    assert notice.reminders_sent == 2
+    assert notice.escalated_at == START + dt.timedelta(hours=72)
+    assert notice.next_reminder_at is None
+    events = list(NoticeEvent.objects.filter(notice=notice).values_list("kind", "at"))
+    assert events == [
+        ("sent", START),
+        ("reminded", START + dt.timedelta(hours=24)),
+        ("reminded", START + dt.timedelta(hours=48)),
+        ("escalated", START + dt.timedelta(hours=72)),
+    ]
+    assert not NoticeEvent.objects.filter(notice=answered, kind="reminded").exists()
+
+
+def test_staff_close_a_reports_notices_and_reminders_stop(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        notice = sent_notice(provider)
+        staff = signed_in_staff(client, "analyst", username="ana")
+
+        page = staff.post(
+            f"/admin/intake/report/{notice.report_id}/triage/close_notices/",
+            {"reason": "Confirmed removed by our own check."},
+        )
+        clock.move_to(START + dt.timedelta(days=5))
+        reminded = send_notice_reminders()
+
+    assert page.status_code == 302
+    assert reminded == 0
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.CLOSED
+    assert notice.closed_by is not None
+    assert notice.closed_by.username == "ana"
+    answer = api_client_for(provider).post(
+        f"/api/v1/notices/{notice.pk}/answer", {"answer": "removed"}, format="json"
+    )
+    assert answer.status_code == 409
+
+
+def test_figures_per_provider(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    api = api_client_for(provider)
+    with time_machine.travel(START, tick=False) as clock:
+        notices = [sent_notice(provider) for _ in range(3)]
+        sent_notice(other_provider)
+        for hours, notice in zip((2, 10), notices[:2], strict=True):
+            clock.move_to(START + dt.timedelta(hours=hours))
+            api.post(f"/api/v1/notices/{notice.pk}/answer", {"answer": "removed"}, format="json")
+
+        figures = {f.provider: f for f in notice_figures(now=START + dt.timedelta(hours=49))}
+
+    mine = figures[provider.provider.name]
+    assert (mine.sent, mine.answered, mine.open_past_deadline) == (3, 2, 1)
+    assert mine.median_hours_to_answer == pytest.approx(6.0)
+    assert mine.p90_hours_to_answer == pytest.approx(9.2)
+    theirs = figures[other_provider.provider.name]
+    assert (theirs.sent, theirs.answered, theirs.median_hours_to_answer) == (1, 0, None)
+    assert theirs.open_past_deadline == 1
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A provider's webhook endpoint: keeps what it was sent, answers 204."""
+
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers.items()), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    Receiver.received.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/notices"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_provider_with_an_endpoint_gets_each_notice_signed(
+    provider: ProviderCredentials,
+    receiver: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    endpoint = ProviderNoticeEndpoint.objects.create(provider=provider.provider, url=receiver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = sent_notice(provider)
+
+    [(headers, body)] = Receiver.received
+    assert headers[NOTICE_HEADER] == str(notice.pk)
+    problem = signature_problem(
+        secret=endpoint.secret,
+        timestamp=headers[TIMESTAMP_HEADER],
+        signature_value=headers[SIGNATURE_HEADER],
+        body=body,
+    )
+    assert problem is None
+    payload = json.loads(body)
+    assert payload["event"] == "sent"
+    assert payload["notice"]["targets"] == ["https://chat.example.com/m/1"]
+    assert NoticeEvent.objects.filter(notice=notice, kind="delivered").exists()
+
+
+def test_a_failed_delivery_is_recorded_and_retried(provider: ProviderCredentials) -> None:
+    notice = sent_notice(provider)
+    ProviderNoticeEndpoint.objects.create(
+        provider=provider.provider, url="http://127.0.0.1:9/notices"
+    )
+
+    with pytest.raises(NoticeDeliveryFailed):
+        notice_deliver(notice_id=notice.pk, kind="sent")
+
+    assert NoticeEvent.objects.filter(notice=notice, kind="delivery_failed").count() == 1
+
+
+def test_the_staff_statistics_page_shows_notices_by_provider(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    notice = sent_notice(provider)
+    api_client_for(provider).post(
+        f"/api/v1/notices/{notice.pk}/answer", {"answer": "not_found"}, format="json"
+    )
+    staff = signed_in_staff(client, "analyst", username="ana")
+
+    page = staff.get("/stats/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="notices"' in html
+    assert "Notices to providers" in html
+    assert provider.provider.name in html
