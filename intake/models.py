@@ -307,7 +307,7 @@ class HashFeedback(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.verdict} on {self.known_hash_id} by {self.provider_id}"
+        return f"{self.get_verdict_display()} by {self.provider}"
 
 
 class HashSighting(models.Model):

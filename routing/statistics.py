@@ -73,7 +73,8 @@ class Table:
     chart: Chart | None = None
     note: Promise | str = ""
     # How a column other than a count or a text reads: "share" (0..1, shown as a
-    # percentage) or "change" (a whole percentage, shown as an increase or decrease).
+    # percentage), "change" (a whole percentage, shown as an increase or decrease) or
+    # "hours" (a number of hours, shown as it is).
     formats: dict[int, str] = field(default_factory=dict)
 
     def with_shares(
@@ -751,6 +752,7 @@ def notices_by_provider(filters: FigureFilters) -> Table:
         rows=rows,
         note="Notices sent on the chosen days (UTC), whatever the country; open past deadline "
         "is as of now.",
+        formats={3: "hours", 4: "hours"},
     )
 
 
