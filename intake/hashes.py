@@ -56,7 +56,9 @@ def known_hashes_import(
 ) -> HashImport:
     """Add or refresh entries from CSV rows, in batches, with constant memory. A header row
     is skipped; bad rows are reported by line number and the good ones imported. Safe to
-    run again: an entry that exists keeps its id and gets the row's label and source."""
+    run again: an entry that exists keeps its id and gets the row's label and source,
+    unless it is shared (staff confirmed it, intake/sharing.py): a shared entry keeps the
+    label and source staff gave it, which providers have synced."""
     result = HashImport()
     batch: list[Entry] = []
 
@@ -66,15 +68,7 @@ def known_hashes_import(
         if connection.vendor == "postgresql":
             upsert_by_copy(unique.values())
         else:
-            KnownHash.objects.bulk_create(
-                [
-                    KnownHash(hash_type=hash_type, value=value, label=label, source=source)
-                    for hash_type, value, label, source in unique.values()
-                ],
-                update_conflicts=True,
-                unique_fields=["hash_type", "value"],
-                update_fields=["label", "source"],
-            )
+            upsert_unshared(unique)
         result.imported += len(batch)
         batch.clear()
         if progress:
@@ -187,7 +181,32 @@ def upsert_by_copy(entries: Iterable[Entry]) -> None:
             "INSERT INTO intake_knownhash (hash_type, value, label, source, is_active, created_at) "
             "SELECT hash_type, value, label, source, true, now() FROM knownhash_import "
             "ON CONFLICT (hash_type, value) DO UPDATE "
-            "SET label = EXCLUDED.label, source = EXCLUDED.source"
+            "SET label = EXCLUDED.label, source = EXCLUDED.source "
+            # A shared entry keeps the label staff gave it: providers synced that one.
+            "WHERE intake_knownhash.shared_seq IS NULL"
+        )
+
+
+def upsert_unshared(unique: dict[tuple[str, str], Entry]) -> None:
+    """SQLite: insert or refresh the entries, leaving shared ones as they are. The
+    database's single write lock, held from the first write to commit, keeps an entry
+    from being shared between the read and the writes."""
+    with transaction.atomic():
+        values = {value for _, value in unique}
+        shared = set(
+            KnownHash.objects.filter(value__in=values, shared_seq__isnull=False).values_list(
+                "hash_type", "value"
+            )
+        )
+        KnownHash.objects.bulk_create(
+            [
+                KnownHash(hash_type=hash_type, value=value, label=label, source=source)
+                for (hash_type, value), (_, _, label, source) in unique.items()
+                if (hash_type, value) not in shared
+            ],
+            update_conflicts=True,
+            unique_fields=["hash_type", "value"],
+            update_fields=["label", "source"],
         )
 
 

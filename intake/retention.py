@@ -15,7 +15,10 @@ quotes it); every section of the document but the incident type, date and annota
 each piece of location evidence said (its source, country and weight stay); IP capture
 events; the identifiers indexed for search; the reporter's additions; the public receipt
 (so nothing can be added to the report any more); file names and file details other than
-hashes, annotations and classification (EXIF, device ids, locations, IP events).
+hashes, annotations and classification (EXIF, device ids, locations, IP events); the
+report's notices to providers: their targets, reason, the provider's answer reason, the
+reason for closing, and each notice event's detail (their type, status, answer and times
+stay).
 
 Kept: source, provider, status and every time; incident type and date; stated and resolved
 country, confidence and U.S. state; priority, its reasons and staff overrides; content
@@ -52,7 +55,7 @@ from intake.models import (
     ReportIdentifier,
 )
 from intake.priority import PROVIDER_ESCALATION_REASON
-from routing.models import CaseStatus, Referral, ReferralEvent
+from routing.models import CaseStatus, Notice, NoticeEvent, Referral, ReferralEvent
 
 logger = logging.getLogger(__name__)
 PURGE_BATCH_SIZE = 500
@@ -250,6 +253,24 @@ def reports_purge(*, report_ids: Sequence[int], now: dt.datetime) -> None:
     bulk_update_rows(files, ["file_name", "details"])
     for model in (IpCaptureEvent, ReportIdentifier, ReportAddition, PublicReceipt):
         model.objects.filter(report_id__in=report_ids).delete()
+    # A text left empty stays empty: there was nothing to purge.
+    Notice.objects.filter(report_id__in=report_ids).update(
+        targets=[],
+        reason=PURGED,
+        answer_reason=purged_unless_empty("answer_reason"),
+        close_reason=purged_unless_empty("close_reason"),
+    )
+    NoticeEvent.objects.filter(notice__report_id__in=report_ids).exclude(detail="").update(
+        detail=PURGED
+    )
+
+
+def purged_unless_empty(field: str) -> models.Case:
+    return models.Case(
+        models.When(**{field: ""}, then=models.Value("")),
+        default=models.Value(PURGED),
+        output_field=models.TextField(),
+    )
 
 
 @dataclass(frozen=True)

@@ -344,17 +344,27 @@ class NoticeDeliveryFailed(Exception):
     """A webhook delivery of a notice that did not get a 2xx answer: retried."""
 
 
+def notice_still_to_deliver(*, notice: Notice, kind: str) -> bool:
+    """Whether a delivery of ``notice`` as ``kind`` still tells the provider something:
+    not once the notice is closed, and a reminder not once it is answered."""
+    if notice.status == Notice.Status.CLOSED:
+        return False
+    return not (kind == NoticeEvent.Kind.REMINDED and notice.status == Notice.Status.ANSWERED)
+
+
 def notice_deliver(*, notice_id: int, kind: str) -> bool:
     """POST ``notice`` (as the API shows it, with ``event``: sent or reminded) signed with
     its provider's secret to its provider's endpoint, outside any transaction, and record
-    the outcome; NoticeDeliveryFailed when the endpoint did not accept it. False when
-    there is nothing to deliver (no endpoint any more)."""
+    the outcome; NoticeDeliveryFailed when the endpoint did not accept it. False, with
+    nothing sent or recorded, when there is nothing to deliver any more: no endpoint, the
+    notice closed, or a reminder of a notice answered since (a retry can run hours later).
+    A failure is recorded as the HTTP status or the error's type only, never the URL."""
     from routing.delivery import http_client
     from routing.models import ProviderNoticeEndpoint
     from routing.signing import signed_headers
 
     notice = Notice.objects.filter(pk=notice_id).first()
-    if notice is None:
+    if notice is None or not notice_still_to_deliver(notice=notice, kind=kind):
         return False
     endpoint = ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).first()
     if endpoint is None:
@@ -368,7 +378,8 @@ def notice_deliver(*, notice_id: int, kind: str) -> bool:
         response = http_client().post(endpoint.url, content=body, headers=headers)
         problem = None if response.is_success else f"HTTP {response.status_code}"
     except httpx.HTTPError as error:
-        problem = f"{type(error).__name__}: {error}"
+        # Not the error's text: it can quote the endpoint's URL, which may hold a secret.
+        problem = type(error).__name__
     NoticeEvent.objects.create(
         notice=notice,
         kind=NoticeEvent.Kind.DELIVERY_FAILED if problem else NoticeEvent.Kind.DELIVERED,

@@ -194,5 +194,6 @@ def send_notice_reminders() -> int:
 )
 def deliver_notice(notice_id: int, kind: str) -> None:
     """POST one notice (sent or reminded) to its provider's webhook; a receiver may see
-    it twice, and recognises it by X-Tipline-Notice and the event."""
+    it twice, and recognises it by X-Tipline-Notice and the event. Nothing is sent once
+    the notice is closed, nor a reminder once it is answered, however late a retry runs."""
     notice_deliver(notice_id=notice_id, kind=kind)

@@ -5,10 +5,13 @@ and a match a provider then reports is recognised as known content."""
 import random
 import threading
 import time
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
@@ -142,6 +145,36 @@ def test_only_entries_staff_confirmed_are_shared(provider: ProviderCredentials) 
     entries, _ = sync(agreed(provider))
 
     assert [entry["id"] for entry in entries] == [entry.pk for entry in confirmed]
+
+
+def test_an_import_keeps_the_staff_label_of_a_shared_entry_and_updates_the_others(
+    tmp_path: Path,
+) -> None:
+    _, entries = confirmed_report(files=1, label="staff-label")
+    shared = KnownHash.objects.get(
+        pk=next(entry.pk for entry in entries if entry.hash_type == "md5")
+    )
+    unshared = KnownHash.objects.create(
+        hash_type="md5", value=hex_hash(32), label="old-label", source="old-source"
+    )
+    listing = tmp_path / "hashes.csv"
+    listing.write_text(
+        "hash_type,value,label,source\n"
+        f"md5,{shared.value},imported-label,elsewhere\n"
+        f"md5,{unshared.value},new-label,new-source\n"
+    )
+
+    before = (shared.label, shared.source, shared.shared_seq)
+
+    call_command("import_hashes", str(listing), stdout=StringIO(), stderr=StringIO())
+
+    shared.refresh_from_db()
+    unshared.refresh_from_db()
+    assert (shared.label, shared.source, shared.shared_seq) == before
+    assert shared.label == "staff-label"
+    assert shared.shared_seq is not None
+    assert (unshared.label, unshared.source) == ("new-label", "new-source")
+    assert unshared.shared_seq is None
 
 
 # The cursor under concurrent writers ---------------------------------------------------

@@ -30,7 +30,7 @@ from intake.models import (
     ReportedFile,
     ReportIdentifier,
 )
-from intake.retention import personal_data_purge
+from intake.retention import PURGED, personal_data_purge
 from intake.services import (
     ProviderCredentials,
     report_addition_add,
@@ -48,9 +48,12 @@ from routing.models import (
     DailyDurations,
     DailyReferralFigures,
     DailyReportFigures,
+    Notice,
+    NoticeEvent,
     Referral,
     ReferralEvent,
 )
+from routing.notices import notice_answer, notice_close, notice_send
 from routing.services import (
     referral_acknowledge,
     referral_case_status_set,
@@ -342,6 +345,51 @@ def test_a_providers_reason_for_escalating_is_purged_where_a_priority_reason_quo
     assert report.escalate_to_high_priority == ""
     assert report.priority == "1"
     assert report.priority_reasons == ["The provider asked for high priority: [purged]"]
+
+
+def test_the_notices_of_a_purged_report_keep_no_targets_or_texts_and_others_keep_theirs(
+    reports: dict[str, Report], provider: ProviderCredentials
+) -> None:
+    def notice_about(report: Report, handle: str) -> Notice:
+        notice = notice_send(
+            report=report,
+            notice_type=Notice.Type.ACCOUNT,
+            targets=[f"https://example.com/profile/{handle}"],
+            reason=f"The account {handle} asked a child for pictures.",
+            requested_action=Notice.RequestedAction.ACCOUNT_ACTION,
+            by_user=None,
+            provider=provider.provider,
+        )
+        notice_answer(
+            provider=provider.provider,
+            notice_id=notice.pk,
+            answer=Notice.Answer.DISPUTED,
+            reason=f"{handle} is a parent's account.",
+        )
+        return notice_close(notice=notice, reason=f"{handle} followed up.", by_user=None)
+
+    purged = notice_about(reports["closed_long_ago"], "vale-notice")
+    kept = notice_about(reports["closed_recently"], "kept-notice")
+    kept_before = (
+        Notice.objects.filter(pk=kept.pk).values().get(),
+        list(NoticeEvent.objects.filter(notice=kept).values()),
+    )
+
+    personal_data_purge(now=NOW)
+
+    purged = Notice.objects.get(pk=purged.pk)
+    assert purged.targets == []
+    assert (purged.reason, purged.answer_reason, purged.close_reason) == (PURGED,) * 3
+    # What was done, and when, stays.
+    assert (purged.status, purged.answer) == (Notice.Status.CLOSED, Notice.Answer.DISPUTED)
+    events = NoticeEvent.objects.filter(notice=purged)
+    assert [event.kind for event in events] == ["sent", "answered", "closed"]
+    assert {event.detail for event in events} <= {"", PURGED}
+    assert "vale-notice" not in every_row_as_text()
+    assert (
+        Notice.objects.filter(pk=kept.pk).values().get(),
+        list(NoticeEvent.objects.filter(notice=kept).values()),
+    ) == kept_before
 
 
 def test_the_figures_are_the_same_after_a_purge(reports: dict[str, Report]) -> None:

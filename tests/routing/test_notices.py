@@ -20,12 +20,14 @@ from routing.models import Notice, NoticeEvent, ProviderNoticeEndpoint
 from routing.notices import (
     NOTICE_HEADER,
     NoticeDeliveryFailed,
+    notice_answer,
+    notice_close,
     notice_deliver,
     notice_figures,
     notice_send,
 )
 from routing.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_problem
-from routing.tasks import send_notice_reminders
+from routing.tasks import deliver_notice, send_notice_reminders
 from tests.conftest import api_client_for, signed_in_staff
 from tests.factories import ReportFactory
 
@@ -326,6 +328,28 @@ def test_a_provider_with_an_endpoint_gets_each_notice_signed(
     assert NoticeEvent.objects.filter(notice=notice, kind="delivered").exists()
 
 
+def test_a_notice_closed_or_answered_before_its_delivery_runs_is_not_posted(
+    provider: ProviderCredentials,
+    receiver: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ProviderNoticeEndpoint.objects.create(provider=provider.provider, url=receiver)
+    with django_capture_on_commit_callbacks(execute=False) as deliveries:
+        closed = sent_notice(provider)
+    notice_close(notice=closed, reason="Sent to the wrong provider.", by_user=None)
+    answered = sent_notice(provider)
+    notice_answer(provider=provider.provider, notice_id=answered.pk, answer="removed")
+    events_before = list(NoticeEvent.objects.values_list("pk", flat=True))
+
+    for delivery in deliveries:
+        delivery()
+    deliver_notice(answered.pk, NoticeEvent.Kind.REMINDED)
+
+    assert len(deliveries) == 1
+    assert Receiver.received == []
+    assert list(NoticeEvent.objects.values_list("pk", flat=True)) == events_before
+
+
 def test_a_failed_delivery_is_recorded_and_retried(provider: ProviderCredentials) -> None:
     notice = sent_notice(provider)
     ProviderNoticeEndpoint.objects.create(
@@ -335,7 +359,9 @@ def test_a_failed_delivery_is_recorded_and_retried(provider: ProviderCredentials
     with pytest.raises(NoticeDeliveryFailed):
         notice_deliver(notice_id=notice.pk, kind="sent")
 
-    assert NoticeEvent.objects.filter(notice=notice, kind="delivery_failed").count() == 1
+    failure = NoticeEvent.objects.get(notice=notice, kind="delivery_failed")
+    # The exception's type only: its text can quote the endpoint's URL.
+    assert failure.detail == "ConnectError"
 
 
 def test_the_staff_statistics_page_shows_notices_by_provider(
