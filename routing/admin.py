@@ -4,10 +4,13 @@ from django.db import models, transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import AuditedAdmin
 from config.errors import ApplicationError
+from intake.admin import YesNoFilter
 from intake.audit import audit_record
 from intake.models import AuditEntry, Report
 from intake.triage import RouteForm as ReferOnForm
@@ -15,6 +18,8 @@ from routing.models import (
     Agency,
     AnonymizerNetwork,
     Country,
+    Notice,
+    NoticeEvent,
     Referral,
     ReferralEvent,
     RoutingRule,
@@ -184,6 +189,92 @@ def audit_action(request: HttpRequest, referral: Referral, name: str, **detail: 
         obj=Report(pk=referral.report_id),
         detail={"action": name, "referral": referral.pk, "agency": referral.agency.code, **detail},
     )
+
+
+NOTICE_EVENT_FIELDS = ("at", "kind", "by_user", "by_provider", "detail")
+NOTICE_FIELDS = (
+    "report_link",
+    "provider",
+    "notice_type",
+    "requested_action",
+    "targets",
+    "reason",
+    "status",
+    "answer",
+    "answer_reason",
+    "sent_at",
+    "sent_by",
+    "deadline_at",
+    "answered_at",
+    "reminders_sent",
+    "next_reminder_at",
+    "escalated_at",
+    "closed_at",
+    "closed_by",
+    "close_reason",
+)
+
+
+class NoticeEventInline(admin.TabularInline):
+    model = NoticeEvent
+    fields = NOTICE_EVENT_FIELDS
+    readonly_fields = NOTICE_EVENT_FIELDS
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class EscalatedFilter(YesNoFilter):
+    title = parameter_name = "escalated"
+    column = "escalated_at"
+
+
+@admin.register(Notice)
+class NoticeAdmin(AuditedAdmin):
+    """Notices to providers, to read: the services in routing/notices.py send, remind,
+    record answers to and close them; staff do so from a report's page."""
+
+    audit_views = True  # a notice's page names the reported content
+    list_display = [
+        "id",
+        "report_link",
+        "provider",
+        "notice_type",
+        "status",
+        "answer",
+        "sent_at",
+        "deadline_at",
+        "answered_at",
+        "reminders_sent",
+        "escalated_at",
+    ]
+    list_filter = ["status", "answer", EscalatedFilter, "provider", "notice_type"]
+    search_fields = ["=report__id"]
+    list_select_related = ["provider"]
+    fields = NOTICE_FIELDS
+    readonly_fields = NOTICE_FIELDS
+    inlines = [NoticeEventInline]
+    ordering = ["-sent_at", "-pk"]
+    show_full_result_count = False
+
+    @admin.display(description="Report", ordering="report_id")
+    def report_link(self, notice: Notice) -> str:
+        url = reverse("admin:intake_report_change", args=[notice.report_id])
+        return format_html('<a href="{}">Report {}</a>', url, notice.report_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(AnonymizerNetwork)

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -43,6 +44,11 @@ class DeliveryMode(models.TextChoices):
 
 def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def validate_webhook_url(url: str) -> None:
+    """A webhook is POSTed to over HTTP: an http:// or https:// URL, nothing else."""
+    URLValidator(schemes=["http", "https"], message="Enter a valid http:// or https:// URL.")(url)
 
 
 class Agency(models.Model):

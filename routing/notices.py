@@ -20,7 +20,13 @@ from rest_framework import status
 
 from config.errors import ApplicationError, reason_required
 from intake.models import Provider, Report
-from routing.models import Notice, NoticeEvent
+from routing.models import (
+    Notice,
+    NoticeEvent,
+    ProviderNoticeEndpoint,
+    new_webhook_secret,
+    validate_webhook_url,
+)
 
 MAX_TARGETS = 100
 REMINDER_BATCH_SIZE = 500
@@ -93,13 +99,32 @@ def notice_send(
 
 def notice_delivery_enqueue(*, notice: Notice, kind: str) -> None:
     """After commit, a webhook delivery of ``notice`` if its provider takes them."""
-    from routing.models import ProviderNoticeEndpoint
     from routing.tasks import deliver_notice
 
     if ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).exists():
         transaction.on_commit(
             lambda: deliver_notice.apply_async((notice.pk, kind), queue=settings.DELIVERY_QUEUE)
         )
+
+
+def provider_notice_endpoint_configure(
+    *, provider: Provider, url: str
+) -> ProviderNoticeEndpoint | None:
+    """Deliver ``provider``'s notices to ``url`` from now on, signed with a new secret
+    (returned on the endpoint, to be given to the provider once). An empty URL removes the
+    endpoint: the provider reads its notices through the API only."""
+    if not url:
+        ProviderNoticeEndpoint.objects.filter(provider=provider).delete()
+        return None
+    validate_webhook_url(url)
+    endpoint = ProviderNoticeEndpoint.objects.filter(
+        provider=provider
+    ).first() or ProviderNoticeEndpoint(provider=provider)
+    endpoint.url = url
+    endpoint.secret = new_webhook_secret()
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
 
 
 @transaction.atomic
@@ -360,7 +385,6 @@ def notice_deliver(*, notice_id: int, kind: str) -> bool:
     notice closed, or a reminder of a notice answered since (a retry can run hours later).
     A failure is recorded as the HTTP status or the error's type only, never the URL."""
     from routing.delivery import http_client
-    from routing.models import ProviderNoticeEndpoint
     from routing.signing import signed_headers
 
     notice = Notice.objects.filter(pk=notice_id).first()

@@ -47,6 +47,7 @@ from routing.models import (
     ReferralNote,
     RoutingRule,
     new_webhook_secret,
+    validate_webhook_url,
 )
 from routing.selectors import agency_for_place
 
@@ -461,6 +462,8 @@ def agency_webhook_configure(*, agency: Agency, url: str) -> Agency:
     """Deliver ``agency``'s referrals to ``url`` from now on, signed with a new secret
     (returned on the agency, to be given to it once). An empty URL returns the agency to
     its inbox."""
+    if url:
+        validate_webhook_url(url)
     agency.webhook_secret = new_webhook_secret()
     agency.webhook_url = url
     agency.delivery_mode = DeliveryMode.WEBHOOK if url else DeliveryMode.INBOX

@@ -73,6 +73,7 @@ ROLE_MIGRATIONS = (
     "intake.migrations.0009_staff_roles",
     "routing.migrations.0008_figures_for_analysts_and_supervisors",
     "intake.migrations.0015_hash_sharing",
+    "routing.migrations.0010_notice_view_permissions",
 )
 
 

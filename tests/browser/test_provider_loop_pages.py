@@ -286,3 +286,64 @@ def test_the_staff_figures_count_the_notices_to_providers(
     section.scroll_into_view_if_needed()
     screenshot(page, "stats-notices")
     assert violations == []
+
+
+def test_an_analyst_filters_the_disputed_notices_and_opens_one(
+    live_server: Any,
+    reference_data: None,
+    page: Any,
+    violations: list[str],  # noqa: F811
+    provider: ProviderCredentials,
+    other_provider: ProviderCredentials,
+) -> None:
+    report = a_provider_report(provider, ip=IP_BY_COUNTRY["DE"], screen_name="Loud-Bear")
+
+    def send(to: ProviderCredentials) -> Notice:
+        return notice_send(
+            report=report,
+            provider=to.provider,
+            notice_type=Notice.Type.ACCOUNT,
+            requested_action=Notice.RequestedAction.ACCOUNT_ACTION,
+            targets=["https://chat.example/u/loud-bear"],
+            reason="Synthetic notice: the account enticed a child.",
+            by_user=None,
+        )
+
+    disputed, removed, _open = send(provider), send(provider), send(other_provider)
+    notice_answer(
+        provider=provider.provider,
+        notice_id=disputed.pk,
+        answer="disputed",
+        reason="The account was closed before the notice; nothing to act on.",
+    )
+    notice_answer(provider=provider.provider, notice_id=removed.pk, answer="removed")
+    staff_signs_in(page, live_server, "ana", "analyst")
+
+    visit(page, f"{live_server.url}/admin/routing/notice/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
+    page.locator("#changelist-filter a[href='?answer__exact=disputed']").click()
+    page.wait_for_url("**/admin/routing/notice/?answer__exact=disputed")
+    page.wait_for_load_state("networkidle")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    assert "Disputed" in rows.first.inner_text()
+    assert "Example Chat" in rows.first.inner_text()
+    rows.first.locator("th a").click()
+    page.wait_for_url(f"**/admin/routing/notice/{disputed.pk}/change/**")
+    page.wait_for_load_state("networkidle")
+
+    content = page.locator("#content")
+    expect(content).to_contain_text("The account was closed before the notice; nothing to act on.")
+    expect(content.get_by_role("link", name=f"Report {report.pk}")).to_have_attribute(
+        "href", f"/admin/intake/report/{report.pk}/change/"
+    )
+    events = page.locator(".inline-group tbody tr:has(td.field-kind)")
+    expect(events).to_have_count(2)
+    assert [text.strip() for text in events.locator("td.field-kind").all_inner_texts()] == [
+        "Sent",
+        "Answered",
+    ]
+    expect(events.nth(1)).to_contain_text("Example Chat")
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+    screenshot(page, "admin-notices-disputed")
+    assert violations == []

@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
@@ -380,3 +382,112 @@ def test_the_staff_statistics_page_shows_notices_by_provider(
     assert 'id="notices"' in html
     assert "Notices to providers" in html
     assert provider.provider.name in html
+
+
+def answered_notice(credentials: ProviderCredentials, answer: str) -> Notice:
+    notice = sent_notice(credentials)
+    reason = "The account belongs to an adult performer." if answer == "disputed" else ""
+    return notice_answer(
+        provider=credentials.provider, notice_id=notice.pk, answer=answer, reason=reason
+    )
+
+
+def test_an_analyst_reads_the_notices_and_their_events_but_cannot_change_them(
+    client: Client, provider: ProviderCredentials
+) -> None:
+    notice = answered_notice(provider, "disputed")
+    staff = signed_in_staff(client, "analyst", username="ana")
+    url = f"/admin/routing/notice/{notice.pk}/change/"
+
+    listed = staff.get("/admin/routing/notice/")
+    page = staff.get(url)
+
+    assert listed.status_code == 200
+    assert f'href="{url}"' in listed.content.decode()
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The account belongs to an adult performer." in html
+    assert f'href="/admin/intake/report/{notice.report_id}/change/"' in html
+    events = list(page.context["inline_admin_formsets"][0].formset.queryset)
+    assert [event.kind for event in events] == ["sent", "answered"]
+    assert 'name="_save"' not in html
+    assert staff.get("/admin/routing/notice/add/").status_code == 403
+    assert staff.get(f"/admin/routing/notice/{notice.pk}/delete/").status_code == 403
+    changed = staff.post(url, {"status": "closed", "close_reason": "Changed by hand."})
+    assert changed.status_code == 403
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.ANSWERED
+    viewed = AuditEntry.objects.filter(action="view", object_type="routing.notice").get()
+    assert (viewed.username, viewed.object_id) == ("ana", str(notice.pk))
+
+
+def test_the_disputed_filter_lists_only_disputed_notices(
+    client: Client, provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    disputed = answered_notice(provider, "disputed")
+    answered_notice(provider, "removed")
+    sent_notice(other_provider)
+    staff = signed_in_staff(client, "analyst", username="ana")
+
+    every = staff.get("/admin/routing/notice/")
+    page = staff.get("/admin/routing/notice/", {"answer__exact": "disputed"})
+
+    assert 'href="?answer__exact=disputed"' in every.content.decode()
+    assert [notice.pk for notice in page.context["cl"].result_list] == [disputed.pk]
+
+
+def test_a_provider_takes_its_notices_at_the_webhook_the_command_configures(
+    provider: ProviderCredentials,
+    receiver: str,
+    capsys: pytest.CaptureFixture[str],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    call_command("configure_provider_notice_webhook", "Example Chat", receiver)
+    printed = json.loads(capsys.readouterr().out)
+    endpoint = ProviderNoticeEndpoint.objects.get(provider=provider.provider)
+    assert printed == {"provider": "Example Chat", "url": receiver, "secret": endpoint.secret}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = sent_notice(provider)
+
+    [(headers, body)] = Receiver.received
+    assert json.loads(body)["notice"]["noticeId"] == notice.pk
+    assert (
+        signature_problem(
+            secret=printed["secret"],
+            timestamp=headers[TIMESTAMP_HEADER],
+            signature_value=headers[SIGNATURE_HEADER],
+            body=body,
+        )
+        is None
+    )
+
+    # Configured again, it is given a new secret, kept in place of the old one.
+    call_command("configure_provider_notice_webhook", "Example Chat", receiver)
+    again = json.loads(capsys.readouterr().out)
+    assert again["secret"] != printed["secret"]
+    assert ProviderNoticeEndpoint.objects.get(provider=provider.provider).secret == again["secret"]
+
+    call_command("configure_provider_notice_webhook", "Example Chat", "")
+    assert json.loads(capsys.readouterr().out) == {
+        "provider": "Example Chat",
+        "url": None,
+        "secret": None,
+    }
+    assert not ProviderNoticeEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "message"),
+    [
+        ("No Such Provider", "https://provider.example.com/notices", "No provider"),
+        ("Example Chat", "ftp://provider.example.com/notices", "http:// or https:// URL"),
+        ("Example Chat", "not a url", "http:// or https:// URL"),
+    ],
+)
+def test_configure_provider_notice_webhook_refuses_an_unknown_provider_or_a_bad_url(
+    provider: ProviderCredentials, name: str, url: str, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("configure_provider_notice_webhook", name, url)
+    assert not ProviderNoticeEndpoint.objects.exists()
