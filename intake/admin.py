@@ -33,9 +33,9 @@ from intake.models import (
     ReportIdentifier,
 )
 from intake.selectors import referral_history, report_with_details
-from intake.sharing import known_hash_changed, provider_hash_sharing_set
+from intake.sharing import known_hash_save, known_hashes_set_active, provider_hash_sharing_set
 from intake.templatetags.reports import document_as_html
-from intake.triage import TRIAGE_ACTIONS, TriageAction
+from intake.triage import TRIAGE_ACTIONS, ReasonForm, TriageAction
 from routing.models import Referral
 
 
@@ -605,19 +605,80 @@ class KnownHashAdmin(AuditedAdmin):
         "created_at",
     ]
     list_filter = ["hash_type", "is_active", SharedFilter, DisputedFilter]
-    list_editable = ["is_active"]
     search_fields = ["=value", "label"]
     show_full_result_count = False
     readonly_fields = ["confirmed_by", "confirmed_at", "confirmed_from_report", "shared_seq"]
     inlines = [HashFeedbackInline]
+    actions = ["withdraw_entries", "restore_entries"]
 
     @admin.display(description="Shared", boolean=True)
     def shared(self, entry: KnownHash) -> bool:
         return entry.shared_seq is not None
 
     def save_model(self, request: HttpRequest, obj: KnownHash, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        known_hash_changed(entry=obj, changed=form.changed_data)
+        known_hash_save(entry=obj, changed=form.changed_data)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # A shared entry is withdrawn, never deleted: providers that synced it learn of a
+        # withdrawal (active: false), not of a deletion.
+        if isinstance(obj, KnownHash) and obj.shared_seq is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_withdraw_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("intake.withdraw_known_hashes")
+
+    @admin.action(
+        description="Withdraw from the list (no longer matched or shared)", permissions=["withdraw"]
+    )
+    def withdraw_entries(
+        self, request: HttpRequest, queryset: QuerySet[KnownHash]
+    ) -> HttpResponse | None:
+        return self.set_active(request, queryset, active=False)
+
+    @admin.action(description="Put back on the list", permissions=["withdraw"])
+    def restore_entries(
+        self, request: HttpRequest, queryset: QuerySet[KnownHash]
+    ) -> HttpResponse | None:
+        return self.set_active(request, queryset, active=True)
+
+    def set_active(
+        self, request: HttpRequest, queryset: QuerySet[KnownHash], *, active: bool
+    ) -> HttpResponse | None:
+        """Ask for a reason, then withdraw or restore the entries, each change audited."""
+        label = "Put back on the list" if active else "Withdraw from the list"
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        form.fields["reason"].help_text = "Required. Kept on each entry's audit trail."
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            with transaction.atomic():
+                changed = known_hashes_set_active(
+                    ids=list(queryset.values_list("pk", flat=True)), active=active, reason=reason
+                )
+                for entry in changed:
+                    audit_record(
+                        action=AuditEntry.Action.ACTION,
+                        request=request,
+                        obj=entry,
+                        detail={"action": "restore" if active else "withdraw", "reason": reason},
+                    )
+            self.message_user(request, f"{label}: {len(changed)} entries.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/intake/knownhash/set_active.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": label,
+                "restoring": active,
+                "opts": self.model._meta,
+                "entries": queryset.order_by("pk")[:100],
+                "count": queryset.count(),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(HashFeedback)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -24,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError, flatten_field_errors
+from intake.audit import audit_record
 from intake.documents import (
     BulkReportSerializer,
     FileMetadataSerializer,
@@ -34,7 +36,7 @@ from intake.documents import (
 from intake.examples import EXAMPLE_FILE, EXAMPLE_REPORT
 from intake.idempotency import HEADER as IDEMPOTENCY_HEADER
 from intake.idempotency import idempotent
-from intake.models import HashFeedback, Provider, Report, ReportedFile
+from intake.models import AuditEntry, HashFeedback, Provider, Report, ReportedFile
 from intake.ratelimit import ProviderRateThrottle
 from intake.selectors import report_get_for_provider
 from intake.services import (
@@ -557,6 +559,18 @@ class SharedHashesApi(SharingApi):
         page = shared_hashes_since(
             cursor=query.validated_data.get("since"), limit=query.validated_data["limit"]
         )
+        # Who took which part of the list, and when: each page on the audit trail.
+        audit_record(
+            action=AuditEntry.Action.EXPORT,
+            request=request,
+            obj=request_provider(request),
+            detail={
+                "list": "shared known hashes",
+                "since": query.validated_data.get("since", ""),
+                "entries": len(page.entries),
+                "nextCursor": page.next_cursor,
+            },
+        )
         return Response(
             {
                 "entries": self.EntrySerializer(page.entries, many=True).data,
@@ -586,10 +600,12 @@ class SharedHashFeedbackApi(SharingApi):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        feedback = hash_feedback_add(
-            provider=request_provider(request),
-            entry_id=entry_id,
-            verdict=data["verdict"],
-            reason=data.get("reason", ""),
-        )
+        with transaction.atomic():  # no feedback without its audit entry
+            feedback = hash_feedback_add(
+                provider=request_provider(request),
+                entry_id=entry_id,
+                verdict=data["verdict"],
+                reason=data.get("reason", ""),
+            )
+            audit_record(action=AuditEntry.Action.ADD, request=request, obj=feedback)
         return Response(self.OutputSerializer(feedback).data, status=status.HTTP_201_CREATED)

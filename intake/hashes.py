@@ -16,15 +16,28 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.bulk import bulk_update_rows
-from config.reloading import Reloading
+from config.reloading import Reloading, announce_change
 from intake.models import HashSighting, KnownHash, Report, ReportedFile
-from intake.pdq import pdq_match
+from intake.pdq import KNOWN_HASH_LIST_VERSION, loaded_pdq_index, pdq_match
 
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 EXACT_TYPES = ("sha256", "sha1", "md5")  # strongest first
 IMPORT_BATCH = 20_000
 LOAD_CHUNK = 100_000  # rows read from the database and converted at a time
 HEX = re.compile(r"[0-9a-f]+")
+# Every transaction that writes entries which are or may become shared (imports, staff
+# confirming, changing or withdrawing them, intake/sharing.py) takes this PostgreSQL
+# advisory lock first, before any row lock, and holds it until commit: one lock order, so
+# no two of them deadlock, and the shared list's change sequence is handed out in order.
+SHARING_LOCK = 0x5A4E0F
+
+
+def known_hash_list_lock() -> None:
+    """Take SHARING_LOCK until the end of the transaction (SQLite, the embedded mode,
+    serializes writers with its database lock instead)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SHARING_LOCK])
 
 
 @dataclass
@@ -90,7 +103,7 @@ def known_hashes_import(
         with connection.cursor() as cursor:
             # Fresh statistics, so that lookups use the index from the first query on.
             cursor.execute("ANALYZE intake_knownhash")
-    loaded_exact_index.forget()
+    known_hash_list_changed()
     return result
 
 
@@ -159,13 +172,22 @@ def exact_index_from_database() -> ExactIndex:
     return index
 
 
-loaded_exact_index = Reloading(exact_index_from_database)
+loaded_exact_index = Reloading(exact_index_from_database, version_key=KNOWN_HASH_LIST_VERSION)
+
+
+def known_hash_list_changed() -> None:
+    """After a change to the list is committed: this process matches against the new list
+    from its next report on, and every other one within a few seconds (config/reloading.py)."""
+    loaded_exact_index.forget()
+    loaded_pdq_index.forget()
+    announce_change(KNOWN_HASH_LIST_VERSION)
 
 
 def upsert_by_copy(entries: Iterable[Entry]) -> None:
     """PostgreSQL: COPY the batch into a temporary table, then insert or refresh from it
     in one statement; many times faster than INSERTs for millions of rows."""
     with transaction.atomic(), connection.cursor() as cursor:
+        known_hash_list_lock()
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS knownhash_import "
             "(hash_type varchar(6), value varchar(64), label varchar(200), source varchar(200)) "
@@ -212,8 +234,9 @@ def upsert_unshared(unique: dict[tuple[str, str], Entry]) -> None:
 
 def exact_matches(files: Sequence[ReportedFile]) -> dict[int, int]:
     """The id of each file's active known-hash entry matching one of its exact hashes
-    (strongest hash first), by file id. The list is held in memory and reloaded every
-    five minutes, so a new or disabled entry takes effect within that time."""
+    (strongest hash first), by file id. The list is held in memory and reloaded a few
+    seconds after it changes (every five minutes at the latest), so a new or withdrawn
+    entry takes effect within that time."""
     index = loaded_exact_index.get()
     matches: dict[int, int] = {}
     for hash_type in EXACT_TYPES:

@@ -274,6 +274,12 @@ class KnownHash(models.Model):
 
     class Meta:
         verbose_name_plural = "known hashes"
+        permissions = [
+            (
+                "withdraw_known_hashes",
+                "Can withdraw entries from the known-hash list or put them back",
+            )
+        ]
         constraints = [
             # Also the index of exact matching: (hash_type, value) lookups.
             models.UniqueConstraint(fields=["hash_type", "value"], name="knownhash_unique"),

@@ -121,11 +121,14 @@ def index_from_database() -> PdqIndex:
     return PdqIndex(np.array(ids, dtype=np.int64), words)
 
 
-loaded_pdq_index = Reloading(index_from_database)
+# The known-hash list's version in the shared cache: both of its indexes (this one and
+# intake/hashes.py's exact one) reload soon after it changes.
+KNOWN_HASH_LIST_VERSION = "known-hash-list:version"
+loaded_pdq_index = Reloading(index_from_database, version_key=KNOWN_HASH_LIST_VERSION)
 
 
 def pdq_match(pdq_hex: str) -> PdqMatch | None:
-    """The nearest active PDQ entry within the threshold (the list is reloaded every five
-    minutes)."""
+    """The nearest active PDQ entry within the threshold (the list is reloaded a few
+    seconds after it changes, every five minutes at the latest)."""
     index = loaded_pdq_index.get()
     return index.match(pdq_hex.lower(), settings.PDQ_MATCH_THRESHOLD)

@@ -17,28 +17,29 @@ advisory lock that every assigner takes and that is held until commit. So the va
 handed out one writer at a time, each writer's one after the previous writer committed:
 a reader whose snapshot shows value n already shows every value below n, and "after c"
 never skips one. An entry whose label or activity changes gets a new, higher value, so a
-deactivation reaches every client as a row with ``active: false``. (On SQLite, the
+withdrawal reaches every client as a row with ``active: false``. (On SQLite, the
 embedded mode, the database's single write lock, held from the first write to commit,
-gives the same order.)"""
+gives the same order.) That lock (intake.hashes.SHARING_LOCK) is taken first, before any
+row lock, by every transaction that writes entries: so no two of them deadlock.
+
+A shared entry is never deleted (providers would not learn of it): it is withdrawn, by a
+supervisor, and a later confirmation of the same hash leaves it withdrawn."""
 
 import base64
 import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from rest_framework import status
 
 from config.errors import ApplicationError, reason_required
-from intake.hashes import loaded_exact_index
+from intake.hashes import known_hash_list_changed, known_hash_list_lock
 from intake.models import HashFeedback, KnownHash, Provider, Report
-from intake.pdq import loaded_pdq_index
 
-# Every assignment of shared_seq takes this PostgreSQL advisory lock until its commit.
-SHARING_LOCK = 0x5A4E0F
 SHARED_TYPES = ("md5", "sha1", "sha256", "pdq")
 CURSOR_PREFIX = "seq:"
 
@@ -51,29 +52,28 @@ def known_hashes_share(*, ids: Sequence[int]) -> None:
     if not ids:
         return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SHARING_LOCK])
+        known_hash_list_lock()
         # A statement after the lock: under READ COMMITTED it sees the last holder's values.
         last = KnownHash.objects.aggregate(last=Max("shared_seq"))["last"] or 0
         for offset, entry_id in enumerate(sorted(set(ids)), start=1):
             KnownHash.objects.filter(pk=entry_id).update(shared_seq=last + offset)
 
 
-def _forget_loaded_indexes() -> None:
-    # This process matches against the new entries at once; other processes reload their
-    # copy within its lifetime (config/reloading.py: five minutes).
-    loaded_exact_index.forget()
-    loaded_pdq_index.forget()
+@dataclass(frozen=True)
+class Confirmation:
+    entries: list[KnownHash]  # confirmed and shared
+    withdrawn: list[KnownHash] = field(default_factory=list)  # left withdrawn, untouched
 
 
 @transaction.atomic
-def report_files_confirm_known(*, report: Report, label: str, user: User) -> list[KnownHash]:
-    """Put each MD5, SHA-1, SHA-256 and PDQ hash of the report's files on the known-hash
+def report_files_confirm_known(*, report: Report, label: str, user: User) -> Confirmation:
+    """Put each MD5, SHA-1 and SHA-256 and PDQ hash of the report's files on the known-hash
     list with ``label``, confirmed by ``user`` from ``report``, active, and shared with
     providers under the agreement. An entry already on the list is confirmed and shared
-    as it is (keeping its id); refused when the label is empty or the report has no
-    hashes. Reports matched from now on recognise the files as known content."""
+    as it is (keeping its id); one withdrawn from the list (inactive) is left so: only a
+    supervisor puts it back (``known_hashes_set_active``). Refused when the label is
+    empty or the report has no hashes. Reports matched from now on recognise the files as
+    known content."""
     label = label.strip()
     if not label:
         raise ApplicationError(
@@ -89,38 +89,58 @@ def report_files_confirm_known(*, report: Report, label: str, user: User) -> lis
     )
     if not wanted:
         raise ApplicationError("The report has no file hashes to add.", code="no_hashes")
+    known_hash_list_lock()  # before any row lock
     now = timezone.now()
-    entries = []
-    for hash_type, value in wanted:  # in one order, so concurrent confirmations never deadlock
+    entries, withdrawn = [], []
+    for hash_type, value in wanted:
         entry, _ = KnownHash.objects.select_for_update().get_or_create(
             hash_type=hash_type, value=value, defaults={"source": "confirmed by staff"}
         )
+        if not entry.is_active:
+            withdrawn.append(entry)
+            continue
         entry.label = label[:200]
-        entry.is_active = True
         entry.confirmed_by = user.get_username()
         entry.confirmed_at = now
         entry.confirmed_from_report = report
-        entry.save(
-            update_fields=[
-                "label",
-                "is_active",
-                "confirmed_by",
-                "confirmed_at",
-                "confirmed_from_report",
-            ]
-        )
+        entry.save(update_fields=["label", "confirmed_by", "confirmed_at", "confirmed_from_report"])
         entries.append(entry)
     known_hashes_share(ids=[entry.pk for entry in entries])
-    transaction.on_commit(_forget_loaded_indexes)
-    return entries
+    transaction.on_commit(known_hash_list_changed)
+    return Confirmation(entries, withdrawn)
 
 
-def known_hash_changed(*, entry: KnownHash, changed: Sequence[str]) -> None:
-    """After staff changed an entry: a shared entry whose label or activity changed goes
-    to the end of the change sequence, so sync clients learn of it."""
+@transaction.atomic
+def known_hash_save(*, entry: KnownHash, changed: Sequence[str]) -> KnownHash:
+    """Save staff's change to an entry. A shared entry whose label or activity changed
+    goes to the end of the change sequence, so sync clients learn of it."""
+    known_hash_list_lock()
+    entry.save()
     if entry.shared_seq is not None and {"label", "is_active"} & set(changed):
         known_hashes_share(ids=[entry.pk])
-    transaction.on_commit(_forget_loaded_indexes)
+    transaction.on_commit(known_hash_list_changed)
+    return entry
+
+
+@transaction.atomic
+def known_hashes_set_active(*, ids: Sequence[int], active: bool, reason: str) -> list[KnownHash]:
+    """Withdraw the entries ``ids`` from the list (``active`` false: no longer matched,
+    and shared ones reach sync clients as inactive) or put them back; a reason is
+    required. Returns the entries that changed; the others already were so."""
+    reason_required(reason, to="withdraw or restore an entry")
+    known_hash_list_lock()  # before any row lock
+    changed = list(
+        KnownHash.objects.select_for_update()
+        .filter(pk__in=ids)
+        .exclude(is_active=active)
+        .order_by("pk")
+    )
+    KnownHash.objects.filter(pk__in=[entry.pk for entry in changed]).update(is_active=active)
+    known_hashes_share(ids=[entry.pk for entry in changed if entry.shared_seq is not None])
+    for entry in changed:
+        entry.is_active = active
+    transaction.on_commit(known_hash_list_changed)
+    return changed
 
 
 def provider_hash_sharing_set(*, provider: Provider, agreed: bool) -> Provider:

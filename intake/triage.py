@@ -141,13 +141,13 @@ class NoticeForm(ReasonForm):
         max_length=20000,
         required=False,
         help_text="The URLs or identifiers concerned, one a line; empty: the reported "
-        "content of the report, by its number.",
+        "content of the report, by its number (only to the provider that reported it).",
     )
     field_order = ["notice_type", "requested_action", "provider", "targets", "reason"]
 
 
 def _notice(report: Report, data: dict[str, Any], user: User) -> dict[str, Any]:
-    targets = data["targets"].splitlines() or [f"CyberTipline report {report.pk}"]
+    targets = data["targets"].splitlines()
     notice = notice_send(
         report=report,
         provider=data["provider"],
@@ -185,8 +185,12 @@ class ConfirmKnownForm(ReasonForm):
 
 
 def _confirm_known(report: Report, data: dict[str, Any], user: User) -> dict[str, Any]:
-    entries = report_files_confirm_known(report=report, label=data["label"], user=user)
-    return {"label": data["label"], "known_hashes": [entry.pk for entry in entries]}
+    confirmation = report_files_confirm_known(report=report, label=data["label"], user=user)
+    return {
+        "label": data["label"],
+        "known_hashes": [entry.pk for entry in confirmation.entries],
+        "left_withdrawn": [entry.pk for entry in confirmation.withdrawn],
+    }
 
 
 TRIAGE_ACTIONS["confirm_known"] = TriageAction(

@@ -468,6 +468,11 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     close_reason = models.TextField(blank=True)
+    # A webhook delivery owed to the provider (the event: sent or reminded), and since
+    # when; cleared once delivered. The reminder sweep sends again one owed for
+    # NOTICE_WEBHOOK_RESEND_HOURS, in case its task was lost (routing/notices.py).
+    webhook_event = models.CharField(max_length=16, blank=True)
+    webhook_owed_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -497,6 +502,12 @@ class Notice(models.Model):
                 fields=["next_reminder_at"],
                 name="notice_reminder_due_idx",
                 condition=Q(status="open"),
+            ),
+            # The same sweep: webhooks owed, by since when.
+            models.Index(
+                fields=["webhook_owed_since"],
+                name="notice_webhook_owed_idx",
+                condition=Q(webhook_owed_since__isnull=False),
             ),
         ]
 

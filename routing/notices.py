@@ -14,7 +14,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from rest_framework import status
 
@@ -70,7 +70,10 @@ def notice_send(
 ) -> Notice:
     """Open a notice to ``provider`` (the report's own provider when not given) about
     ``targets``, due within NOTICE_ANSWER_HOURS, first reminded NOTICE_REMINDER_HOURS
-    from now; delivered by webhook after commit when the provider has an endpoint."""
+    from now; delivered by webhook after commit when the provider has an endpoint.
+    Without targets, the notice is about the reported content of the report, by its
+    number: only to the provider that made it; another provider is told the URLs or
+    identifiers it hosts, never the number of a report it did not make."""
     provider = provider or report.provider
     if provider is None:
         raise ApplicationError(
@@ -78,6 +81,8 @@ def notice_send(
             code="provider_required",
             fields={"provider": ["Choose a provider."]},
         )
+    if provider.pk == report.provider_id and not any(target.strip() for target in targets):
+        targets = [f"CyberTipline report {report.pk}"]
     reason = reason_required(reason, to="send a notice")
     now = timezone.now()
     notice = Notice.objects.create(
@@ -97,14 +102,50 @@ def notice_send(
     return notice
 
 
-def notice_delivery_enqueue(*, notice: Notice, kind: str) -> None:
-    """After commit, a webhook delivery of ``notice`` if its provider takes them."""
+def notice_delivery_enqueue(*, notice: Notice, kind: str, now: datetime | None = None) -> None:
+    """After commit, a webhook delivery of ``notice`` if its provider takes them; recorded
+    as owed until delivered, so that the sweep sends it again if its task is lost."""
+    if ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).exists():
+        Notice.objects.filter(pk=notice.pk).update(
+            webhook_event=kind, webhook_owed_since=now or timezone.now()
+        )
+        _deliver_after_commit(notice.pk, kind)
+
+
+def _deliver_after_commit(notice_id: int, kind: str) -> None:
     from routing.tasks import deliver_notice
 
-    if ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).exists():
-        transaction.on_commit(
-            lambda: deliver_notice.apply_async((notice.pk, kind), queue=settings.DELIVERY_QUEUE)
+    transaction.on_commit(
+        lambda: deliver_notice.apply_async((notice_id, kind), queue=settings.DELIVERY_QUEUE)
+    )
+
+
+def notice_webhooks_resend_owed(*, now: datetime | None = None) -> list[int]:
+    """Enqueue again each webhook owed for NOTICE_WEBHOOK_RESEND_HOURS (its task lost, or
+    its retries spent on an endpoint that was down), at most once per that time a notice.
+    Rows are claimed with SKIP LOCKED, so sweeps running at once share the work."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        owed = list(
+            Notice.objects.select_for_update(skip_locked=True)
+            .filter(
+                webhook_owed_since__lte=now - timedelta(hours=settings.NOTICE_WEBHOOK_RESEND_HOURS)
+            )
+            .order_by("webhook_owed_since", "pk")
+            .only("pk", "webhook_event")[:REMINDER_BATCH_SIZE]
         )
+        Notice.objects.filter(pk__in=[notice.pk for notice in owed]).update(webhook_owed_since=now)
+        for notice in owed:
+            _deliver_after_commit(notice.pk, notice.webhook_event)
+    return [notice.pk for notice in owed]
+
+
+def notice_webhook_settled(*, notice_id: int, kind: str) -> None:
+    """Nothing more is owed for ``kind``: delivered, or no longer worth delivering. A later
+    event owed meanwhile (a reminder after the notice) stays owed."""
+    Notice.objects.filter(pk=notice_id, webhook_event=kind).update(
+        webhook_event="", webhook_owed_since=None
+    )
 
 
 def provider_notice_endpoint_configure(
@@ -230,7 +271,7 @@ def notices_remind_due(*, now: datetime | None = None) -> ReminderSweep:
                     at=now,
                     detail=f"reminder {notice.reminders_sent}",
                 )
-                notice_delivery_enqueue(notice=notice, kind=NoticeEvent.Kind.REMINDED)
+                notice_delivery_enqueue(notice=notice, kind=NoticeEvent.Kind.REMINDED, now=now)
                 reminded.append(notice.pk)
             else:
                 notice.next_reminder_at = None
@@ -257,16 +298,28 @@ def notices_for_provider(*, provider: Provider) -> QuerySet[Notice]:
         default=Value(2),
         output_field=IntegerField(),
     )
-    return (
+    return with_report_provider(
         Notice.objects.filter(provider=provider).alias(rank=rank).order_by("rank", "sent_at", "pk")
     )
 
 
 def notice_get_for_provider(*, provider: Provider, notice_id: int) -> Notice:
-    notice = Notice.objects.filter(pk=notice_id, provider=provider).first()
+    notice = with_report_provider(Notice.objects.filter(pk=notice_id, provider=provider)).first()
     if notice is None:
         raise notice_not_found()
     return notice
+
+
+def notice_to_reporting_provider(notice: Notice) -> bool:
+    """Whether the notice goes to the provider that made its report (from the annotation
+    of ``with_report_provider`` when there is one, so a page of notices costs one query)."""
+    if hasattr(notice, "report_provider_id"):
+        return bool(notice.provider_id == notice.report_provider_id)
+    return notice.provider_id == notice.report.provider_id
+
+
+def with_report_provider(notices: QuerySet[Notice]) -> QuerySet[Notice]:
+    return notices.annotate(report_provider_id=F("report__provider_id"))
 
 
 def notice_payload(notice: Notice) -> dict[str, Any]:
@@ -277,7 +330,9 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
 
     return {
         "noticeId": notice.pk,
-        "reportId": notice.report_id,
+        # The report's number for the provider that made it; for another provider hosting
+        # the content, nothing of a report it did not make.
+        "reportId": notice.report_id if notice_to_reporting_provider(notice) else None,
         "noticeType": notice.notice_type,
         "targets": notice.targets,
         "reason": notice.reason,
@@ -388,10 +443,11 @@ def notice_deliver(*, notice_id: int, kind: str) -> bool:
     from routing.signing import signed_headers
 
     notice = Notice.objects.filter(pk=notice_id).first()
-    if notice is None or not notice_still_to_deliver(notice=notice, kind=kind):
+    if notice is None:
         return False
     endpoint = ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).first()
-    if endpoint is None:
+    if endpoint is None or not notice_still_to_deliver(notice=notice, kind=kind):
+        notice_webhook_settled(notice_id=notice.pk, kind=kind)
         return False
     body = json.dumps({"event": kind, "notice": notice_payload(notice)}).encode()
     headers = {
@@ -411,4 +467,5 @@ def notice_deliver(*, notice_id: int, kind: str) -> bool:
     )
     if problem:
         raise NoticeDeliveryFailed(problem)
+    notice_webhook_settled(notice_id=notice.pk, kind=kind)
     return True

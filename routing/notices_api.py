@@ -24,7 +24,11 @@ class NoticeSerializer(serializers.Serializer):
     """Documents the shape of notice_payload."""
 
     noticeId = serializers.IntegerField()
-    reportId = serializers.IntegerField()
+    reportId = serializers.IntegerField(
+        allow_null=True,
+        help_text="Your report the notice is about; null when the notice is about content "
+        "you host that another provider or a member of the public reported.",
+    )
     noticeType = serializers.ChoiceField(choices=Notice.Type.choices)
     targets = serializers.ListField(child=serializers.CharField())
     reason = serializers.CharField()

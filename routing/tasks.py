@@ -14,7 +14,12 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from routing.delivery import COUNTDOWN_LIMIT_SECONDS, due_delivery_ids, referrals_deliver
 from routing.figures import figures_refresh, figures_refreshed_at
-from routing.notices import NoticeDeliveryFailed, notice_deliver, notices_remind_due
+from routing.notices import (
+    NoticeDeliveryFailed,
+    notice_deliver,
+    notice_webhooks_resend_owed,
+    notices_remind_due,
+)
 from routing.services import (
     TRANSIENT_ERRORS,
     reports_route_each_on_failure,
@@ -177,10 +182,12 @@ def enqueue_figures_refresh_if_stale() -> None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_notice_reminders() -> int:
     """The reminder sweep: remind the open notices whose reminder is due, escalate those
-    reminded NOTICE_MAX_REMINDERS times. Safe to run twice: a reminder sent moves the
-    notice's next reminder on."""
+    reminded NOTICE_MAX_REMINDERS times, and send again webhooks owed too long. Safe to
+    run twice: a reminder sent moves the notice's next reminder on, a webhook sent again
+    its time owed."""
     sweep = notices_remind_due()
-    return len(sweep.reminded) + len(sweep.escalated)
+    resent = notice_webhooks_resend_owed()
+    return len(sweep.reminded) + len(sweep.escalated) + len(resent)
 
 
 @shared_task(

@@ -74,6 +74,7 @@ ROLE_MIGRATIONS = (
     "routing.migrations.0008_figures_for_analysts_and_supervisors",
     "intake.migrations.0015_hash_sharing",
     "routing.migrations.0010_notice_view_permissions",
+    "intake.migrations.0017_withdraw_known_hashes",
 )
 
 

@@ -239,6 +239,10 @@ if min(REPORT_MAX_IP_CAPTURE_EVENTS, REPORT_MAX_IDENTIFIERS) < 1:
     )
 # Optional: a MaxMind City database (.mmdb), for the region (U.S. state) of IP addresses.
 MAXMIND_CITY_DB = env.str("MAXMIND_CITY_DB", default="")
+# How often a process asks the shared cache whether a list it holds in memory (the
+# known-hash list) has changed since it loaded it (config/reloading.py).
+LIST_VERSION_CHECK_SECONDS = env.float("LIST_VERSION_CHECK_SECONDS", default=5.0)
+
 # A file's PDQ hash matches a known entry within this many bits (intake/pdq.py).
 PDQ_MATCH_THRESHOLD = env.int("PDQ_MATCH_THRESHOLD", default=31)
 if not 0 <= PDQ_MATCH_THRESHOLD <= 47:
@@ -457,6 +461,9 @@ DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default
 NOTICE_ANSWER_HOURS = env.float("NOTICE_ANSWER_HOURS", default=48.0)
 NOTICE_REMINDER_HOURS = env.float("NOTICE_REMINDER_HOURS", default=24.0)
 NOTICE_MAX_REMINDERS = env.int("NOTICE_MAX_REMINDERS", default=3)
+# A notice's webhook not delivered this long after it was owed is sent again by the
+# reminder sweep (its task lost, or every retry spent: those span about 3 hours).
+NOTICE_WEBHOOK_RESEND_HOURS = env.float("NOTICE_WEBHOOK_RESEND_HOURS", default=4.0)
 
 # The agency workspace counts a delivered referral as overdue when it is not acknowledged
 # within this many hours of delivery, by the report's priority.

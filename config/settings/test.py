@@ -22,4 +22,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=f"test-{os.getpid()}:"),
 }
+# Each process its own cache; a worker a test starts may share the test's cache in Redis
+# instead (TEST_SHARED_CACHE_PREFIX, see tests/routing/processes.py: shared_cache_fixture).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if env.str("TEST_SHARED_CACHE_PREFIX", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "config.unavailable.FailOpenRedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": env.str("TEST_SHARED_CACHE_PREFIX"),
+        }
+    }

@@ -1,7 +1,8 @@
 """Notices to providers and the shared known-hash list in a real browser, under the
 Content-Security-Policy: an analyst sends a notice from a report's page and adds its files
 to the list, staff read a provider's feedback on an entry, a supervisor records a
-provider's hash-sharing agreement, and the staff figures count the notices."""
+provider's hash-sharing agreement and withdraws a disputed entry, and the staff figures
+count the notices."""
 
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from routing.notices import notice_answer, notice_send
 from tests.browser.conftest import admin_log_in, screenshot
 from tests.browser.test_csp import violations, visit  # noqa: F401 (a fixture)
 from tests.browser.test_staff_pages import a_provider_report
-from tests.conftest import ProviderCredentials, ensure_staff_roles
+from tests.conftest import ProviderCredentials, api_client_for, ensure_staff_roles
 from tests.factories import IP_BY_COUNTRY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -143,7 +144,7 @@ def test_staff_read_a_providers_feedback_on_an_entry(
     staff_user_create(username="sam", role="supervisor")
     disputed, confirmed = report_files_confirm_known(
         report=report, label="Series seen before", user=User.objects.get(username="sam")
-    )
+    ).entries
     hash_feedback_add(
         provider=provider.provider,
         entry_id=disputed.pk,
@@ -179,6 +180,52 @@ def test_staff_read_a_providers_feedback_on_an_entry(
         assert text in content, text
     screenshot(page, "admin-known-hash-feedback")
     assert violations == []
+
+
+def test_a_supervisor_withdraws_a_disputed_entry_and_providers_see_it_inactive(
+    live_server: Any,
+    reference_data: None,
+    page: Any,
+    violations: list[str],  # noqa: F811
+    provider: ProviderCredentials,
+) -> None:
+    report = a_provider_report(provider, ip=IP_BY_COUNTRY["DE"], screen_name="Loud-Bear")
+    sam = staff_signs_in(page, live_server, "sam", "supervisor")
+    disputed, kept = report_files_confirm_known(
+        report=report, label="Series seen before", user=sam
+    ).entries
+    hash_feedback_add(
+        provider=provider.provider,
+        entry_id=disputed.pk,
+        verdict=HashFeedback.Verdict.DISPUTED,
+        reason="A stock photograph of a beach, not abuse material.",
+    )
+    provider.provider.hash_sharing_agreement = True
+    provider.provider.save(update_fields=["hash_sharing_agreement"])
+    synced = api_client_for(provider).get("/api/v1/hashes").json()
+
+    visit(page, f"{live_server.url}/admin/intake/knownhash/?disputed=yes")
+    page.locator("#result_list tbody tr input.action-select").check()
+    page.select_option("select[name=action]", "withdraw_entries")
+    page.locator("button[name=index]").click()
+    page.wait_for_load_state("networkidle")
+    page.fill("textarea[name=reason]", "Disputed by Example Chat: a stock photograph.")
+    screenshot(page, "admin-known-hash-withdraw")
+    page.locator("input[name=apply]").click()
+    page.wait_for_url("**/admin/intake/knownhash/?disputed=yes")
+
+    expect(page.locator(".messagelist")).to_contain_text("Withdraw from the list: 1 entries.")
+    expect(page.locator("#result_list tbody tr td.field-is_active img")).to_have_attribute(
+        "alt", "False"
+    )
+    assert violations == []
+    changes = api_client_for(provider).get("/api/v1/hashes", {"since": synced["nextCursor"]})
+    assert [(entry["id"], entry["active"]) for entry in changes.json()["entries"]] == [
+        (disputed.pk, False)
+    ]
+    assert KnownHash.objects.get(pk=kept.pk).is_active
+    withdrawal = AuditEntry.objects.get(object_id=str(disputed.pk), action="action")
+    assert (withdrawal.username, withdrawal.detail["action"]) == ("sam", "withdraw")
 
 
 def test_a_supervisor_records_the_hash_sharing_agreement(
@@ -218,14 +265,18 @@ def test_a_supervisor_records_the_hash_sharing_agreement(
     screenshot(page, "admin-provider-agreement")
     assert violations == []
 
-    # An analyst may not change it, nor open the providers at all.
+    # An analyst sees the agreement, and may not change it.
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     analyst_page = context.new_page()
     try:
         staff_signs_in(analyst_page, live_server, "ana", "analyst")
         response = analyst_page.goto(change_url)
-        assert response.status == 403
+        assert response.status == 200
         assert analyst_page.locator("input[name=hash_sharing_agreement]").count() == 0
+        assert analyst_page.locator("input[type=submit][name=_save]").count() == 0
+        expect(analyst_page.locator(".field-hash_sharing_agreement")).to_contain_text(
+            "Hash sharing agreement"
+        )
     finally:
         context.close()
     assert Provider.objects.get(pk=provider.provider.pk).hash_sharing_agreement

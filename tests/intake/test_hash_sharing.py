@@ -10,17 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from config.errors import ApplicationError
+from intake.hashes import SHARING_LOCK, known_hashes_import
 from intake.models import AuditEntry, HashFeedback, KnownHash, Report
 from intake.services import ProviderCredentials, report_file_add, report_finish, report_open
 from intake.sharing import (
-    SHARING_LOCK,
-    known_hash_changed,
+    known_hash_save,
+    known_hashes_set_active,
     known_hashes_share,
     report_files_confirm_known,
 )
@@ -33,6 +36,11 @@ from tests.conftest import (
     uses_postgresql,
 )
 from tests.factories import ReportedFileFactory, ReportFactory
+from tests.routing.processes import (
+    shared_cache_fixture,  # noqa: F401 (a fixture)
+    start_worker_fixture,  # noqa: F401 (a fixture)
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +60,7 @@ def confirmed_report(files: int = 1, label: str = "series-x") -> tuple[Report, l
     report = ReportFactory.create(finished=True)
     for _ in range(files):
         ReportedFileFactory.create(report=report, md5=hex_hash(32), sha256=hex_hash(64))
-    return report, report_files_confirm_known(report=report, label=label, user=staff())
+    return report, report_files_confirm_known(report=report, label=label, user=staff()).entries
 
 
 def agreed(credentials: ProviderCredentials) -> APIClient:
@@ -98,9 +106,7 @@ def test_a_provider_syncs_the_list_in_pages_each_entry_once_and_never_report_dat
     assert sync(client, cursor) == ([], cursor)
 
     _, second = confirmed_report(files=1)
-    KnownHash.objects.filter(pk=first[0].pk).update(is_active=False)
-    deactivated = KnownHash.objects.get(pk=first[0].pk)
-    known_hash_changed(entry=deactivated, changed=["is_active"])
+    known_hashes_set_active(ids=[first[0].pk], active=False, reason="Disputed: not abuse.")
 
     newer, _ = sync(client, cursor, limit=1)
 
@@ -208,7 +214,7 @@ def test_paging_never_skips_an_entry_whose_smaller_id_commits_later(
     thread = threading.Thread(target=slow_writer)
     thread.start()
     assert inserted.wait(timeout=30)
-    early = report_files_confirm_known(report=report, label="early", user=staff())
+    early = report_files_confirm_known(report=report, label="early", user=staff()).entries
     seen_first, cursor = sync(client)
     read.set()
     thread.join(timeout=30)
@@ -459,3 +465,257 @@ def test_a_provider_reporting_a_file_it_found_by_the_list_gets_it_recognised(
     file = report.files.get()
     assert file.known_hash_id == md5["id"]
     assert report.content_status == Report.ContentStatus.KNOWN_ONLY
+
+
+# Withdrawing entries ---------------------------------------------------------------------
+
+
+def test_a_withdrawn_entry_reaches_sync_clients_inactive_and_a_confirmation_leaves_it_so(
+    provider: ProviderCredentials,
+) -> None:
+    report, (md5, sha256) = confirmed_report()
+    client = agreed(provider)
+    _, cursor = sync(client)
+
+    with pytest.raises(ApplicationError) as unreasoned:
+        known_hashes_set_active(ids=[md5.pk], active=False, reason=" ")
+    withdrawn = known_hashes_set_active(ids=[md5.pk, sha256.pk], active=False, reason="disputed")
+    again = known_hashes_set_active(ids=[md5.pk], active=False, reason="disputed")
+    changes, cursor = sync(client, cursor)
+    confirmation = report_files_confirm_known(report=report, label="relabelled", user=staff())
+
+    assert unreasoned.value.code == "reason_required"
+    assert {entry.pk for entry in withdrawn} == {md5.pk, sha256.pk}
+    assert again == []  # already withdrawn: nothing changed, nothing sent again
+    assert [(entry["id"], entry["active"]) for entry in changes] == [
+        (md5.pk, False),
+        (sha256.pk, False),
+    ]
+    assert confirmation.entries == []
+    assert {entry.pk for entry in confirmation.withdrawn} == {md5.pk, sha256.pk}
+    assert sync(client, cursor) == ([], cursor)  # the confirmation changed nothing shared
+    assert KnownHash.objects.get(pk=md5.pk).label == "series-x"
+    assert not KnownHash.objects.get(pk=md5.pk).is_active
+
+    restored = known_hashes_set_active(ids=[md5.pk], active=True, reason="dispute withdrawn")
+    assert [entry.pk for entry in restored] == [md5.pk]
+    assert [(e["id"], e["active"]) for e in sync(client, cursor)[0]] == [(md5.pk, True)]
+
+
+def test_supervisors_withdraw_entries_in_the_admin_and_analysts_cannot(
+    client: Client, reference_data: None
+) -> None:
+    _, (disputed, kept) = confirmed_report()
+    analyst = signed_in_staff(Client(), "analyst", username="ana")
+    supervisor = signed_in_staff(client, "supervisor", username="sam")
+    url = "/admin/intake/knownhash/"
+    chosen = {"action": "withdraw_entries", "_selected_action": [disputed.pk]}
+
+    listing = analyst.get(url).content.decode()
+    analyst.post(url, {**chosen, "apply": "1", "reason": "not abuse"})
+    still_active_after_the_analyst = KnownHash.objects.get(pk=disputed.pk).is_active
+    asked = supervisor.post(url, chosen)
+    unreasoned = supervisor.post(url, {**chosen, "apply": "1", "reason": ""})
+    done = supervisor.post(url, {**chosen, "apply": "1", "reason": "disputed: a stock photo"})
+
+    assert "withdraw_entries" not in listing
+    assert still_active_after_the_analyst
+    assert asked.status_code == unreasoned.status_code == 200
+    assert disputed.value in asked.content.decode()
+    assert 'name="reason"' in asked.content.decode()
+    assert done.status_code == 302
+    assert not KnownHash.objects.get(pk=disputed.pk).is_active
+    assert KnownHash.objects.get(pk=kept.pk).is_active
+    audit = AuditEntry.objects.get(object_id=str(disputed.pk), detail__action="withdraw")
+    assert (audit.username, audit.detail["reason"]) == ("sam", "disputed: a stock photo")
+    assert not AuditEntry.objects.filter(username="ana", detail__action="withdraw").exists()
+
+
+def test_a_shared_entry_is_never_deleted_in_the_admin(client: Client, reference_data: None) -> None:
+    _, (shared, _) = confirmed_report()
+    imported = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="imported")
+    signed_in_staff(client, "supervisor", username="root", superuser=True)
+
+    delete_page = client.get(f"/admin/intake/knownhash/{shared.pk}/delete/")
+    both = client.post(
+        "/admin/intake/knownhash/",
+        {"action": "delete_selected", "_selected_action": [shared.pk, imported.pk], "post": "yes"},
+    )
+    assert KnownHash.objects.filter(pk=imported.pk).exists()  # the whole selection refused
+    unshared = client.post(
+        "/admin/intake/knownhash/",
+        {"action": "delete_selected", "_selected_action": [imported.pk], "post": "yes"},
+    )
+
+    assert delete_page.status_code == both.status_code == 403
+    assert unshared.status_code == 302
+    assert KnownHash.objects.filter(pk=shared.pk).exists()
+    assert not KnownHash.objects.filter(pk=imported.pk).exists()
+
+
+def test_analysts_see_the_providers_and_their_agreement(
+    analyst: Client, provider: ProviderCredentials
+) -> None:
+    page = analyst.get("/admin/intake/provider/")
+    change = analyst.post(
+        f"/admin/intake/provider/{provider.provider.pk}/change/", {"hash_sharing_agreement": "on"}
+    )
+
+    assert page.status_code == 200
+    assert "Example Chat" in page.content.decode()
+    assert change.status_code == 403
+    assert not type(provider.provider).objects.get(pk=provider.provider.pk).hash_sharing_agreement
+
+
+# One lock order ------------------------------------------------------------------------
+
+
+def wait_until_a_writer_waits_for_the_lock() -> None:
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid = %s",
+                [SHARING_LOCK],
+            )
+            if cursor.fetchone()[0]:
+                return
+    pytest.fail("the writer never waited for the lock")
+
+
+def confirm_writer(entry: KnownHash) -> None:
+    report = ReportFactory.create(finished=True)
+    ReportedFileFactory.create(report=report, md5=entry.value, sha256="")
+    report_files_confirm_known(report=report, label="confirmed", user=staff())
+
+
+def withdraw_writer(entry: KnownHash) -> None:
+    known_hashes_set_active(ids=[entry.pk], active=False, reason="disputed")
+
+
+def save_writer(entry: KnownHash) -> None:
+    entry.label = "relabelled"
+    known_hash_save(entry=entry, changed=["label"])
+
+
+def import_writer(entry: KnownHash) -> None:
+    known_hashes_import(rows=[["md5", entry.value, "imported", "list"]])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("writer", [confirm_writer, withdraw_writer, save_writer, import_writer])
+def test_every_writer_of_the_list_takes_the_sharing_lock_before_any_row_lock(writer: Any) -> None:
+    """Two writers taking the same locks in different orders deadlock (a bulk edit in the
+    admin against a confirmation, say): each takes the sharing lock first."""
+    require(uses_postgresql(), "the lock is PostgreSQL's")
+    entry = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="before")
+    staff()
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SHARING_LOCK])
+                holding.set()
+                assert release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def write() -> None:
+        try:
+            writer(KnownHash.objects.get(pk=entry.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=write)]
+    threads[0].start()
+    assert holding.wait(timeout=30)
+    threads[1].start()
+    try:
+        wait_until_a_writer_waits_for_the_lock()
+        # While it waits, it holds no lock on the entry's row.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM intake_knownhash WHERE id = %s FOR UPDATE NOWAIT", [entry.pk]
+            )
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert KnownHash.objects.get(pk=entry.pk).label != "before" or writer is withdraw_writer
+
+
+# Every process matches against a change soon --------------------------------------------
+
+
+def report_with_md5(provider: ProviderCredentials, md5: str) -> Report:
+    report = report_open(
+        document={
+            "incidentSummary": {
+                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+                "incidentDateTime": "2026-01-02T03:04:05Z",
+            }
+        },
+        provider=provider.provider,
+    )
+    report_file_add(
+        report=report,
+        details={"fileName": "seen.jpg", "originalFileHash": [{"value": md5, "hashType": "MD5"}]},
+    )
+    report_finish(report_id=report.pk, provider=provider.provider)  # a worker routes it
+    return report
+
+
+def routed_file(report: Report) -> Any:
+    wait_for(
+        lambda: Report.objects.filter(pk=report.pk, routed_at__isnull=False).exists(),
+        timeout=60,
+        what=f"a worker to route report {report.pk}",
+    )
+    return report.files.get()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_matches_against_an_entry_confirmed_in_another_process(
+    provider: ProviderCredentials,
+    reference_data: None,
+    shared_cache: dict[str, str],
+    start_worker: Any,
+) -> None:
+    # The worker asks at every match whether the list changed (in production every few
+    # seconds), so that the test needs no wait for a check to fall due.
+    start_worker(settings.ROUTING_QUEUE, env={**shared_cache, "LIST_VERSION_CHECK_SECONDS": "0"})
+    md5 = hex_hash(32)
+    before = routed_file(report_with_md5(provider, md5))  # the worker loads the list
+    assert before.known_hash_id is None
+
+    (entry,) = report_files_confirm_known(
+        report=before.report, label="series-w", user=staff()
+    ).entries  # in this process, not the worker's
+    after = routed_file(report_with_md5(provider, md5))
+
+    assert after.known_hash_id == entry.pk
+
+
+def test_each_page_a_provider_takes_and_each_verdict_it_sends_is_on_the_audit_trail(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    _, entries = confirmed_report(files=2)  # 4 entries
+    client = agreed(provider)
+
+    first = client.get("/api/v1/hashes", {"limit": 3}).json()
+    client.get("/api/v1/hashes", {"since": first["nextCursor"], "limit": 3})
+    api_client_for(other_provider).get("/api/v1/hashes")  # refused: no agreement
+    client.post(f"/api/v1/hashes/{entries[0].pk}/feedback", {"verdict": "confirmed"}, format="json")
+
+    pages = AuditEntry.objects.filter(action="export").order_by("pk")
+    assert [entry.detail["entries"] for entry in pages] == [3, 1]
+    assert [entry.detail["since"] for entry in pages] == ["", first["nextCursor"]]
+    assert {(entry.username, entry.object_id) for entry in pages} == {
+        (provider.username, str(provider.provider.pk))
+    }
+    verdict = AuditEntry.objects.get(action="add", object_type="intake.hashfeedback")
+    assert verdict.username == provider.username

@@ -154,6 +154,21 @@ def start_worker_fixture(tmp_path: Path) -> Iterator[Workers]:
         workers.stop_all()
 
 
+@pytest.fixture(name="shared_cache")
+def shared_cache_fixture(settings: Any) -> dict[str, str]:
+    """This test's cache in Redis, as in production, under a prefix of its own; pass the
+    returned environment to the workers that should share it."""
+    prefix = f"test-{os.getpid()}-cache"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.unavailable.FailOpenRedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    return {"TEST_SHARED_CACHE_PREFIX": prefix}
+
+
 def post_json(url: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 (the test's own live server)
         url,

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from config.errors import ApplicationError
 from intake.models import AuditEntry, Report
 from intake.services import ProviderCredentials
 from routing.models import Notice, NoticeEvent, ProviderNoticeEndpoint
@@ -25,6 +26,7 @@ from routing.notices import (
     notice_answer,
     notice_close,
     notice_deliver,
+    notice_delivery_enqueue,
     notice_figures,
     notice_send,
 )
@@ -491,3 +493,92 @@ def test_configure_provider_notice_webhook_refuses_an_unknown_provider_or_a_bad_
     with pytest.raises(CommandError, match=message):
         call_command("configure_provider_notice_webhook", name, url)
     assert not ProviderNoticeEndpoint.objects.exists()
+
+
+def test_a_provider_hosting_content_another_reported_never_learns_that_report_number(
+    provider: ProviderCredentials,
+    other_provider: ProviderCredentials,
+    receiver: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ProviderNoticeEndpoint.objects.create(provider=other_provider.provider, url=receiver)
+    report = provider_report(provider)  # reported by "provider"; hosted by the other
+    about = {
+        "report": report,
+        "notice_type": Notice.Type.TAKEDOWN,
+        "reason": "Confirmed apparent child sexual abuse material.",
+        "requested_action": Notice.RequestedAction.REMOVAL,
+        "by_user": None,
+    }
+
+    with pytest.raises(ApplicationError) as untargeted:
+        notice_send(**about, targets=[" "], provider=other_provider.provider)  # type: ignore[arg-type]
+    own = notice_send(**about, targets=[])  # type: ignore[arg-type]
+    with django_capture_on_commit_callbacks(execute=True):
+        hosted = notice_send(
+            **about,  # type: ignore[arg-type]
+            targets=["https://files.example.net/f/9"],
+            provider=other_provider.provider,
+        )
+
+    assert untargeted.value.code == "targets_required"
+    assert own.targets == [f"CyberTipline report {report.pk}"]
+    mine = api_client_for(provider).get(f"/api/v1/notices/{own.pk}").json()
+    assert mine["reportId"] == report.pk
+    theirs = api_client_for(other_provider).get("/api/v1/notices").json()["notices"]
+    [(_, body)] = Receiver.received
+    for seen in (theirs[0], json.loads(body)["notice"]):
+        assert seen["noticeId"] == hosted.pk
+        assert seen["reportId"] is None
+        assert str(report.pk) not in json.dumps(seen["targets"])
+
+
+@override_settings(NOTICE_WEBHOOK_RESEND_HOURS=4, NOTICE_REMINDER_HOURS=1000)
+def test_a_webhook_whose_task_was_lost_is_sent_again_by_the_sweep_and_then_only_once(
+    provider: ProviderCredentials,
+    receiver: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ProviderNoticeEndpoint.objects.create(provider=provider.provider, url=receiver)
+    with time_machine.travel(START, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=False) as lost:
+            notice = sent_notice(provider)  # its delivery task never runs
+        with django_capture_on_commit_callbacks(execute=True):
+            delivered_at_once = sent_notice(provider)  # delivered at once
+
+        clock.move_to(START + dt.timedelta(hours=3, minutes=59))
+        with django_capture_on_commit_callbacks(execute=True):
+            too_early = send_notice_reminders()
+        clock.move_to(START + dt.timedelta(hours=4))
+        with django_capture_on_commit_callbacks(execute=True):
+            resent = send_notice_reminders()
+        clock.move_to(START + dt.timedelta(hours=12))
+        with django_capture_on_commit_callbacks(execute=True):
+            after_delivery = send_notice_reminders()
+
+    assert len(lost) == 1
+    assert (too_early, resent, after_delivery) == (0, 1, 0)
+    received = [headers[NOTICE_HEADER] for headers, _ in Receiver.received]
+    assert received == [str(delivered_at_once.pk), str(notice.pk)]
+    notice.refresh_from_db()
+    assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
+
+
+def test_a_late_delivery_of_an_earlier_event_leaves_a_later_one_owed(
+    provider: ProviderCredentials,
+    receiver: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ProviderNoticeEndpoint.objects.create(provider=provider.provider, url=receiver)
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = sent_notice(provider)
+        notice_delivery_enqueue(notice=notice, kind=NoticeEvent.Kind.REMINDED)
+
+    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.SENT)
+    notice.refresh_from_db()
+    still_owed = notice.webhook_event
+    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.REMINDED)
+    notice.refresh_from_db()
+
+    assert still_owed == "reminded"
+    assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
