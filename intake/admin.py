@@ -33,7 +33,12 @@ from intake.models import (
     ReportIdentifier,
 )
 from intake.selectors import referral_history, report_with_details
-from intake.sharing import known_hash_save, known_hashes_set_active, provider_hash_sharing_set
+from intake.sharing import (
+    known_hash_save,
+    known_hashes_delete_unshared,
+    known_hashes_set_active,
+    provider_hash_sharing_set,
+)
 from intake.templatetags.reports import document_as_html
 from intake.triage import TRIAGE_ACTIONS, ReasonForm, TriageAction
 from routing.models import Referral
@@ -592,6 +597,11 @@ class DisputedFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Entries withdrawn or put back by one action, at most: a selection larger than this is a
+# mistake, or a job for a command.
+WITHDRAW_AT_MOST = 10_000
+
+
 @admin.register(KnownHash)
 class KnownHashAdmin(AuditedAdmin):
     list_display = [
@@ -615,6 +625,14 @@ class KnownHashAdmin(AuditedAdmin):
     def shared(self, entry: KnownHash) -> bool:
         return entry.shared_seq is not None
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # An entry keeps its hash; it is withdrawn or put back by the actions, with a
+            # reason, so that providers syncing it learn of each change.
+            readonly += ["hash_type", "value", "is_active"]
+        return readonly
+
     def save_model(self, request: HttpRequest, obj: KnownHash, form: Any, change: bool) -> None:
         known_hash_save(entry=obj, changed=form.changed_data)
 
@@ -624,6 +642,12 @@ class KnownHashAdmin(AuditedAdmin):
         if isinstance(obj, KnownHash) and obj.shared_seq is not None:
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: KnownHash) -> None:
+        known_hashes_delete_unshared(ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KnownHash]) -> None:
+        known_hashes_delete_unshared(ids=list(queryset.values_list("pk", flat=True)))
 
     def has_withdraw_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.withdraw_known_hashes")
@@ -647,6 +671,14 @@ class KnownHashAdmin(AuditedAdmin):
     ) -> HttpResponse | None:
         """Ask for a reason, then withdraw or restore the entries, each change audited."""
         label = "Put back on the list" if active else "Withdraw from the list"
+        count = queryset.count()
+        if count > WITHDRAW_AT_MOST:
+            self.message_user(
+                request,
+                f"{label}: at most {WITHDRAW_AT_MOST} entries at a time; {count} are chosen.",
+                messages.ERROR,
+            )
+            return None
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         form.fields["reason"].help_text = "Required. Kept on each entry's audit trail."
         if form.is_valid():
@@ -673,7 +705,7 @@ class KnownHashAdmin(AuditedAdmin):
                 "restoring": active,
                 "opts": self.model._meta,
                 "entries": queryset.order_by("pk")[:100],
-                "count": queryset.count(),
+                "count": count,
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "form": form,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

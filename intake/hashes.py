@@ -103,7 +103,7 @@ def known_hashes_import(
         with connection.cursor() as cursor:
             # Fresh statistics, so that lookups use the index from the first query on.
             cursor.execute("ANALYZE intake_knownhash")
-    known_hash_list_changed()
+    transaction.on_commit(known_hash_list_changed)
     return result
 
 

@@ -112,14 +112,39 @@ def report_files_confirm_known(*, report: Report, label: str, user: User) -> Con
 
 @transaction.atomic
 def known_hash_save(*, entry: KnownHash, changed: Sequence[str]) -> KnownHash:
-    """Save staff's change to an entry. A shared entry whose label or activity changed
-    goes to the end of the change sequence, so sync clients learn of it."""
+    """Save staff's new entry, or the ``changed`` fields of an entry (over the row as it is
+    now, not as it was read: a confirmation may have shared it since). A shared entry
+    whose label or activity changed goes to the end of the change sequence, so sync
+    clients learn of it."""
     known_hash_list_lock()
-    entry.save()
-    if entry.shared_seq is not None and {"label", "is_active"} & set(changed):
-        known_hashes_share(ids=[entry.pk])
+    if entry.pk is None:
+        entry.save()
+    elif changed:
+        current = KnownHash.objects.select_for_update().get(pk=entry.pk)
+        for name in changed:
+            setattr(current, name, getattr(entry, name))
+        current.save(update_fields=list(changed))
+        entry = current
+        if entry.shared_seq is not None and {"label", "is_active", "value"} & set(changed):
+            known_hashes_share(ids=[entry.pk])
     transaction.on_commit(known_hash_list_changed)
     return entry
+
+
+@transaction.atomic
+def known_hashes_delete_unshared(*, ids: Sequence[int]) -> int:
+    """Delete the entries ``ids`` that are not shared; refused, deleting none, when one
+    is: a shared entry is withdrawn instead, so that providers learn of it."""
+    known_hash_list_lock()  # no entry is shared between this check and the delete
+    entries = KnownHash.objects.filter(pk__in=ids)
+    if entries.filter(shared_seq__isnull=False).exists():
+        raise ApplicationError(
+            "A shared entry is never deleted: withdraw it from the list instead.",
+            code="shared_entry",
+        )
+    deleted, _ = entries.delete()
+    transaction.on_commit(known_hash_list_changed)
+    return deleted
 
 
 @transaction.atomic

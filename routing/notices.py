@@ -38,6 +38,11 @@ def notice_not_found() -> ApplicationError:
     )
 
 
+def report_target(report_id: int) -> str:
+    """The target of a notice about a report's reported content as a whole."""
+    return f"CyberTipline report {report_id}"
+
+
 def notice_targets_clean(targets: Sequence[str]) -> list[str]:
     """The targets stripped, blank ones dropped, duplicates removed; refused when none or
     too many remain."""
@@ -82,7 +87,7 @@ def notice_send(
             fields={"provider": ["Choose a provider."]},
         )
     if provider.pk == report.provider_id and not any(target.strip() for target in targets):
-        targets = [f"CyberTipline report {report.pk}"]
+        targets = [report_target(report.pk)]
     reason = reason_required(reason, to="send a notice")
     now = timezone.now()
     notice = Notice.objects.create(
@@ -106,7 +111,8 @@ def notice_delivery_enqueue(*, notice: Notice, kind: str, now: datetime | None =
     """After commit, a webhook delivery of ``notice`` if its provider takes them; recorded
     as owed until delivered, so that the sweep sends it again if its task is lost."""
     if ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).exists():
-        Notice.objects.filter(pk=notice.pk).update(
+        # A notice never delivered stays owed as sent: the provider's first event for it.
+        Notice.objects.filter(pk=notice.pk).exclude(webhook_event=NoticeEvent.Kind.SENT).update(
             webhook_event=kind, webhook_owed_since=now or timezone.now()
         )
         _deliver_after_commit(notice.pk, kind)
@@ -328,13 +334,18 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
+    # The report's number for the provider that made it; for another provider hosting the
+    # content, nothing of a report it did not make (not even as a target, which a notice
+    # sent before this rule may name).
+    own = notice_to_reporting_provider(notice)
+    targets = [
+        target for target in notice.targets if own or target != report_target(notice.report_id)
+    ]
     return {
         "noticeId": notice.pk,
-        # The report's number for the provider that made it; for another provider hosting
-        # the content, nothing of a report it did not make.
-        "reportId": notice.report_id if notice_to_reporting_provider(notice) else None,
+        "reportId": notice.report_id if own else None,
         "noticeType": notice.notice_type,
-        "targets": notice.targets,
+        "targets": targets,
         "reason": notice.reason,
         "requestedAction": notice.requested_action,
         "status": notice.status,

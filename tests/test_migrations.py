@@ -2,11 +2,13 @@
 their writers (the known-hash list: five million entries and more)."""
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
@@ -63,17 +65,28 @@ def migrate_to(target: tuple[str, str]) -> list[str]:
     return [query["sql"] for query in queries.captured_queries]
 
 
+@contextmanager
+def at_the_sharing_columns() -> Iterator[Callable[[], list[str]]]:
+    """The database back at 0015 (the sharing columns, not their indexes), with a function
+    migrating intake to its latest that returns the SQL it ran; afterwards every app at
+    its latest again, whatever happened (unapplying 0016 unapplies what depends on it)."""
+    graph = MigrationExecutor(connection).loader.graph
+    try:
+        migrate_to(("intake", "0015_hash_sharing"))
+        yield lambda: migrate_to(graph.leaf_nodes("intake")[0])
+    finally:
+        MigrationExecutor(connection).migrate(graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_sharing_indexes_are_built_concurrently_and_the_key_validated_apart() -> None:
     require(uses_postgresql(), "CREATE INDEX CONCURRENTLY and NOT VALID are PostgreSQL's")
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("intake")[0]
     built = knownhash_schema()
 
-    migrate_to(("intake", "0015_hash_sharing"))
-    without = knownhash_schema()
-    statements = migrate_to(latest)
-    rebuilt = knownhash_schema()
+    with at_the_sharing_columns() as migrate_to_latest:
+        without = knownhash_schema()
+        statements = migrate_to_latest()
+        rebuilt = knownhash_schema()
 
     # Between 0015 and 0016 the list has its old indexes only.
     assert set(built) - set(without) == {
@@ -96,3 +109,38 @@ def test_the_sharing_indexes_are_built_concurrently_and_the_key_validated_apart(
             r"CREATE (UNIQUE )?INDEX CONCURRENTLY|NOT VALID|VALIDATE CONSTRAINT|USING INDEX", sql
         ), sql
     assert any("SET lock_timeout" in sql for sql in statements)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sharing_indexes_are_finished_by_running_again_after_a_run_cut_short() -> None:
+    require(uses_postgresql(), "CREATE INDEX CONCURRENTLY and NOT VALID are PostgreSQL's")
+    built = knownhash_schema()
+    with at_the_sharing_columns() as migrate_to_latest, connection.cursor() as cursor:
+        # A build that failed (here on two equal values) leaves its index invalid ...
+        cursor.execute(
+            "INSERT INTO intake_knownhash (hash_type, value, label, source, is_active, "
+            "created_at, confirmed_by, shared_seq) VALUES "
+            "('md5', repeat('a', 32), '', '', true, now(), '', 7), "
+            "('md5', repeat('b', 32), '', '', true, now(), '', 7)"
+        )
+        with pytest.raises(IntegrityError):
+            cursor.execute(
+                "CREATE UNIQUE INDEX CONCURRENTLY intake_knownhash_shared_seq_key "
+                "ON intake_knownhash (shared_seq)"
+            )
+        cursor.execute("DELETE FROM intake_knownhash")
+        # ... and a run stopped between adding the key and validating it leaves it so.
+        cursor.execute(
+            "ALTER TABLE intake_knownhash ADD CONSTRAINT "
+            "intake_knownhash_confirmed_from_repor_3b7ed321_fk_intake_re "
+            "FOREIGN KEY (confirmed_from_report_id) REFERENCES intake_report (id) "
+            "DEFERRABLE INITIALLY DEFERRED NOT VALID"
+        )
+        cut_short = knownhash_schema()
+        migrate_to_latest()
+        finished = knownhash_schema()
+
+    assert cut_short["intake_knownhash_shared_seq_key"] == ("index", False)
+    assert cut_short["intake_knownhash_confirmed_from_repor_3b7ed321_fk_intake_re"] == ("f", False)
+    assert finished == built
+    assert all(valid for _, valid in finished.values())

@@ -242,6 +242,9 @@ MAXMIND_CITY_DB = env.str("MAXMIND_CITY_DB", default="")
 # How often a process asks the shared cache whether a list it holds in memory (the
 # known-hash list) has changed since it loaded it (config/reloading.py).
 LIST_VERSION_CHECK_SECONDS = env.float("LIST_VERSION_CHECK_SECONDS", default=5.0)
+# ... and reloads it for a change at most this often, so that a burst of changes does not
+# keep every process loading millions of entries.
+LIST_RELOAD_MIN_SECONDS = env.float("LIST_RELOAD_MIN_SECONDS", default=30.0)
 
 # A file's PDQ hash matches a known entry within this many bits (intake/pdq.py).
 PDQ_MATCH_THRESHOLD = env.int("PDQ_MATCH_THRESHOLD", default=31)

@@ -8,6 +8,7 @@ from config.settings.base import (
     CELERY_BROKER_TRANSPORT_OPTIONS,
     DEVELOPMENT_FIELD_ENCRYPTION_KEY,
     FIELD_ENCRYPTION_KEYS,
+    REDIS_URL,
     env,
 )
 
@@ -25,11 +26,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Each process its own cache; a worker a test starts may share the test's cache in Redis
 # instead (TEST_SHARED_CACHE_PREFIX, see tests/routing/processes.py: shared_cache_fixture).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env.str("TEST_SHARED_CACHE_PREFIX", default=""):
+if os.environ.get("TEST_SHARED_CACHE_PREFIX"):
     CACHES = {
         "default": {
             "BACKEND": "config.unavailable.FailOpenRedisCache",
-            "LOCATION": env.str("REDIS_URL"),
-            "KEY_PREFIX": env.str("TEST_SHARED_CACHE_PREFIX"),
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ["TEST_SHARED_CACHE_PREFIX"],
         }
     }

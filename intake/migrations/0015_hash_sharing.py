@@ -21,6 +21,23 @@ GRANTS = {
 }
 
 
+class LimitLockWaits(migrations.RunSQL):
+    """Fail rather than queue every reader of the known-hash list behind this migration's
+    table locks while it waits for a long read to finish; run it again when quieter.
+    PostgreSQL's; nothing elsewhere."""
+
+    def __init__(self) -> None:
+        super().__init__("SET LOCAL lock_timeout = '10s'", "SET LOCAL lock_timeout = '10s'")
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def grant(apps, schema_editor):
     for app_config in apps.get_app_configs():
         app_config.models_module = True
@@ -42,6 +59,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        LimitLockWaits(),
         migrations.AlterModelOptions(
             name="provider",
             options={

@@ -3,6 +3,7 @@ hash-sharing agreement sync it page by page from a cursor and send feedback that
 and a match a provider then reports is recognised as known content."""
 
 import random
+import re
 import threading
 import time
 from io import StringIO
@@ -23,6 +24,7 @@ from intake.models import AuditEntry, HashFeedback, KnownHash, Report
 from intake.services import ProviderCredentials, report_file_add, report_finish, report_open
 from intake.sharing import (
     known_hash_save,
+    known_hashes_delete_unshared,
     known_hashes_set_active,
     known_hashes_share,
     report_files_confirm_known,
@@ -686,8 +688,11 @@ def test_a_worker_matches_against_an_entry_confirmed_in_another_process(
     start_worker: Any,
 ) -> None:
     # The worker asks at every match whether the list changed (in production every few
-    # seconds), so that the test needs no wait for a check to fall due.
-    start_worker(settings.ROUTING_QUEUE, env={**shared_cache, "LIST_VERSION_CHECK_SECONDS": "0"})
+    # seconds, reloading at most every 30), so that the test waits for no check to fall due.
+    start_worker(
+        settings.ROUTING_QUEUE,
+        env={**shared_cache, "LIST_VERSION_CHECK_SECONDS": "0", "LIST_RELOAD_MIN_SECONDS": "0"},
+    )
     md5 = hex_hash(32)
     before = routed_file(report_with_md5(provider, md5))  # the worker loads the list
     assert before.known_hash_id is None
@@ -719,3 +724,64 @@ def test_each_page_a_provider_takes_and_each_verdict_it_sends_is_on_the_audit_tr
     }
     verdict = AuditEntry.objects.get(action="add", object_type="intake.hashfeedback")
     assert verdict.username == provider.username
+
+
+def test_a_supervisor_withdraws_every_entry_matching_a_filter_at_once(
+    client: Client, reference_data: None
+) -> None:
+    _, disputed = confirmed_report(files=2)
+    kept = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="other")
+    supervisor = signed_in_staff(client, "supervisor", username="sam")
+    url = "/admin/intake/knownhash/?q=series-x"  # the changelist's search, kept in the URL
+    chosen = {"action": "withdraw_entries", "select_across": "1", "index": "0"}
+    chosen["_selected_action"] = str(disputed[0].pk)  # one ticked; "all matching" chosen
+
+    asked = supervisor.post(url, chosen).content.decode()
+    # The confirmation page's form, as a browser sends it: its hidden fields and the reason.
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', asked))
+    done = supervisor.post(url, {**hidden, "apply": "1", "reason": "the whole series disputed"})
+
+    assert hidden["select_across"] == "1"
+    assert done.status_code == 302
+    assert not KnownHash.objects.filter(pk__in=[e.pk for e in disputed], is_active=True).exists()
+    assert KnownHash.objects.get(pk=kept.pk).is_active
+
+
+def test_the_change_form_keeps_an_entrys_hash_and_activity_and_saves_over_the_row_as_it_is(
+    client: Client, reference_data: None
+) -> None:
+    entry = KnownHash.objects.create(hash_type="md5", value=hex_hash(32), label="imported")
+    stale = KnownHash.objects.get(pk=entry.pk)  # as the change form read it
+    report = ReportFactory.create(finished=True)
+    ReportedFileFactory.create(report=report, md5=entry.value, sha256="")
+    report_files_confirm_known(report=report, label="confirmed", user=staff())  # shares it
+    shared_seq = KnownHash.objects.get(pk=entry.pk).shared_seq
+    root = signed_in_staff(client, "supervisor", username="root", superuser=True)
+
+    page = root.get(f"/admin/intake/knownhash/{entry.pk}/change/").content.decode()
+    stale.source = "a partner's list"
+    known_hash_save(entry=stale, changed=["source"])
+
+    for field in ("value", "hash_type", "is_active"):
+        assert f'name="{field}"' not in page
+    assert 'name="label"' in page
+    saved = KnownHash.objects.get(pk=entry.pk)
+    assert (saved.source, saved.label, saved.shared_seq) == (
+        "a partner's list",
+        "confirmed",
+        shared_seq,
+    )
+    assert saved.confirmed_by == "confirmer"
+
+
+def test_a_shared_entry_cannot_be_deleted_even_past_the_admins_check() -> None:
+    _, (shared, _) = confirmed_report()
+    imported = KnownHash.objects.create(hash_type="md5", value=hex_hash(32))
+
+    with pytest.raises(ApplicationError) as refused:
+        known_hashes_delete_unshared(ids=[shared.pk, imported.pk])
+    deleted = known_hashes_delete_unshared(ids=[imported.pk])
+
+    assert refused.value.code == "shared_entry"
+    assert deleted == 1
+    assert list(KnownHash.objects.filter(pk__in=[shared.pk, imported.pk])) == [shared]

@@ -564,7 +564,7 @@ def test_a_webhook_whose_task_was_lost_is_sent_again_by_the_sweep_and_then_only_
     assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
 
 
-def test_a_late_delivery_of_an_earlier_event_leaves_a_later_one_owed(
+def test_a_notice_never_delivered_stays_owed_as_sent_when_a_reminder_follows(
     provider: ProviderCredentials,
     receiver: str,
     django_capture_on_commit_callbacks: Callable[..., Any],
@@ -574,11 +574,35 @@ def test_a_late_delivery_of_an_earlier_event_leaves_a_later_one_owed(
         notice = sent_notice(provider)
         notice_delivery_enqueue(notice=notice, kind=NoticeEvent.Kind.REMINDED)
 
-    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.SENT)
-    notice.refresh_from_db()
-    still_owed = notice.webhook_event
     notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.REMINDED)
     notice.refresh_from_db()
+    owed_after_the_reminder = notice.webhook_event
+    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.SENT)
+    notice.refresh_from_db()
 
-    assert still_owed == "reminded"
+    assert owed_after_the_reminder == "sent"
     assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
+
+
+def test_an_older_notice_naming_another_providers_report_shows_it_to_the_host_without_it(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    report = provider_report(provider)
+    notice = notice_send(
+        report=report,
+        notice_type=Notice.Type.TAKEDOWN,
+        targets=["https://files.example.net/f/9"],
+        reason="Confirmed apparent child sexual abuse material.",
+        requested_action=Notice.RequestedAction.REMOVAL,
+        by_user=None,
+        provider=other_provider.provider,
+    )
+    # As a notice sent before the rule was: the report's number as a target.
+    Notice.objects.filter(pk=notice.pk).update(
+        targets=[f"CyberTipline report {report.pk}", "https://files.example.net/f/9"]
+    )
+
+    seen = api_client_for(other_provider).get(f"/api/v1/notices/{notice.pk}").json()
+
+    assert seen["targets"] == ["https://files.example.net/f/9"]
+    assert seen["reportId"] is None
