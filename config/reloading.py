@@ -9,6 +9,7 @@ most every LIST_VERSION_CHECK_SECONDS. So that a burst of changes does not keep 
 process reloading a list of millions of entries, a list is reloaded for a change at most
 every LIST_RELOAD_MIN_SECONDS. If the cache is out of reach the lifetime still holds."""
 
+import logging
 import threading
 import time
 import uuid
@@ -18,7 +19,13 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
+
+# After a reload that failed, how long the list as it was goes on being used before the
+# next try.
+RETRY_AFTER_FAILURE_SECONDS = 10.0
 
 
 def announce_change(version_key: str) -> None:
@@ -29,7 +36,8 @@ def announce_change(version_key: str) -> None:
 class Reloading(Generic[T]):
     """``load()``'s result, kept for ``seconds`` and loaded again on the next use after
     (or, with a ``version_key``, on a use after a check saw a new version). One thread
-    loads; the others go on with the list they had meanwhile, never with none."""
+    loads; the others go on with the list they had meanwhile, never with none. A reload
+    that fails keeps the list as it was, for a few seconds more."""
 
     def __init__(
         self, load: Callable[[], T], *, seconds: float = 300, version_key: str = ""
@@ -42,6 +50,8 @@ class Reloading(Generic[T]):
         self.loaded_at = 0.0
         self.version: str | None = None
         self.next_check = 0.0
+        # Counts forget() calls: a load that began before one is out of date when done.
+        self.generation = 0
         self.loading = threading.Lock()
 
     def get(self) -> T:
@@ -56,17 +66,30 @@ class Reloading(Generic[T]):
         try:
             if self.value is not None and self.value is not value:
                 return self.value  # another thread loaded it meanwhile
-            # The version read before the load: a change announced during it is seen at
-            # the next check, never lost.
-            version = cache.get(self.version_key) if self.version_key else None
-            loaded = self.load()
-            now = time.monotonic()
-            self.version, self.value = version, loaded
-            self.loaded_at, self.expires = now, now + self.seconds
-            self.next_check = now + settings.LIST_VERSION_CHECK_SECONDS
-            return loaded
+            return self.load_now()
         finally:
             self.loading.release()
+
+    def load_now(self) -> T:
+        generation = self.generation
+        # The version read before the load: a change announced during it is seen at the
+        # next check, never lost.
+        version = cache.get(self.version_key) if self.version_key else None
+        try:
+            loaded = self.load()
+        except Exception:
+            if self.value is None:
+                raise
+            logger.exception("Reloading a list failed; going on with the one loaded before")
+            self.expires = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
+            return self.value
+        now = time.monotonic()
+        self.version, self.value = version, loaded
+        self.loaded_at, self.expires = now, now + self.seconds
+        self.next_check = now + settings.LIST_VERSION_CHECK_SECONDS
+        if self.generation != generation:  # forgotten while loading: load again next time
+            self.expires = self.loaded_at = 0.0
+        return loaded
 
     def changed_elsewhere(self, now: float) -> bool:
         """Whether a check falls due and finds a version other than the one loaded (and
@@ -80,7 +103,7 @@ class Reloading(Generic[T]):
         return version is not None and version != self.version
 
     def forget(self) -> None:
-        """Load again on the next use (after a change in this process, and between
-        tests); until then, other threads go on with the list as it was."""
-        self.expires = 0.0
-        self.loaded_at = 0.0
+        """Load again on the next use (after a change in this process is committed, and
+        between tests); until then, other threads go on with the list as it was."""
+        self.generation += 1
+        self.expires = self.loaded_at = 0.0

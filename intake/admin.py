@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -597,6 +598,15 @@ class DisputedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def delete_selected_in_one_transaction(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
+) -> HttpResponse | None:
+    """Django's bulk delete, its audit entries and the deletion committed together or not
+    at all."""
+    with transaction.atomic():
+        return delete_selected(modeladmin, request, queryset)
+
+
 # Entries withdrawn or put back by one action, at most: a selection larger than this is a
 # mistake, or a job for a command.
 WITHDRAW_AT_MOST = 10_000
@@ -644,10 +654,22 @@ class KnownHashAdmin(AuditedAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: KnownHash) -> None:
-        known_hashes_delete_unshared(ids=[obj.pk])
+        self.delete_queryset(request, KnownHash.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KnownHash]) -> None:
-        known_hashes_delete_unshared(ids=list(queryset.values_list("pk", flat=True)))
+        # Refused (403) when an entry was shared since the page checked: the delete view
+        # rolls back, and so does the bulk delete, audit entries with it (get_actions).
+        try:
+            known_hashes_delete_unshared(ids=list(queryset.values_list("pk", flat=True)))
+        except ApplicationError as error:
+            raise PermissionDenied(error.message) from error
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if (bulk_delete := actions.get("delete_selected")) is not None:
+            _, name, description = bulk_delete
+            actions["delete_selected"] = (delete_selected_in_one_transaction, name, description)  # type: ignore[assignment]
+        return actions
 
     def has_withdraw_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.withdraw_known_hashes")

@@ -38,6 +38,11 @@ def notice_not_found() -> ApplicationError:
     )
 
 
+# The target shown to a provider for a notice whose only target was another provider's
+# report (sent before such notices had to name URLs or identifiers).
+CONTENT_IN_THE_REASON = "the content described in this notice's reason"
+
+
 def report_target(report_id: int) -> str:
     """The target of a notice about a report's reported content as a whole."""
     return f"CyberTipline report {report_id}"
@@ -111,11 +116,14 @@ def notice_delivery_enqueue(*, notice: Notice, kind: str, now: datetime | None =
     """After commit, a webhook delivery of ``notice`` if its provider takes them; recorded
     as owed until delivered, so that the sweep sends it again if its task is lost."""
     if ProviderNoticeEndpoint.objects.filter(provider_id=notice.provider_id).exists():
-        # A notice never delivered stays owed as sent: the provider's first event for it.
-        Notice.objects.filter(pk=notice.pk).exclude(webhook_event=NoticeEvent.Kind.SENT).update(
-            webhook_event=kind, webhook_owed_since=now or timezone.now()
+        # A notice never delivered stays owed as sent, and is sent (again) rather than
+        # reminded: the provider's first event for a notice is always "sent".
+        owed_as_kind = (
+            Notice.objects.filter(pk=notice.pk)
+            .exclude(webhook_event=NoticeEvent.Kind.SENT)
+            .update(webhook_event=kind, webhook_owed_since=now or timezone.now())
         )
-        _deliver_after_commit(notice.pk, kind)
+        _deliver_after_commit(notice.pk, kind if owed_as_kind else NoticeEvent.Kind.SENT)
 
 
 def _deliver_after_commit(notice_id: int, kind: str) -> None:
@@ -340,7 +348,7 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
     own = notice_to_reporting_provider(notice)
     targets = [
         target for target in notice.targets if own or target != report_target(notice.report_id)
-    ]
+    ] or [CONTENT_IN_THE_REASON]
     return {
         "noticeId": notice.pk,
         "reportId": notice.report_id if own else None,

@@ -144,3 +144,18 @@ def test_the_sharing_indexes_are_finished_by_running_again_after_a_run_cut_short
     assert cut_short["intake_knownhash_confirmed_from_repor_3b7ed321_fk_intake_re"] == ("f", False)
     assert finished == built
     assert all(valid for _, valid in finished.values())
+
+
+@pytest.mark.parametrize("direction", [[], ["--backwards"]])
+@pytest.mark.django_db
+def test_the_sharing_columns_wait_at_most_ten_seconds_for_their_locks_either_way(
+    direction: list[str],
+) -> None:
+    require(uses_postgresql(), "lock_timeout is PostgreSQL's")
+    out = StringIO()
+    call_command("sqlmigrate", *SHARING_COLUMNS.split("."), *direction, stdout=out)
+    statements = [
+        line for line in out.getvalue().splitlines() if line and not line.startswith("--")
+    ]
+
+    assert statements[:2] == ["BEGIN;", "SET LOCAL lock_timeout = '10s';"]

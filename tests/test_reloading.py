@@ -2,6 +2,8 @@
 and soon after a change another process announces, with the shared cache down or not."""
 
 import threading
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,10 +24,11 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Clock:
+    """config.reloading's clock only (the process's time.monotonic goes on)."""
     settings.LIST_VERSION_CHECK_SECONDS = 5
     settings.LIST_RELOAD_MIN_SECONDS = 0
     clock = Clock()
-    monkeypatch.setattr(reloading.time, "monotonic", clock)
+    monkeypatch.setattr(reloading, "time", SimpleNamespace(monotonic=clock))
     return clock
 
 
@@ -139,3 +142,76 @@ def test_a_list_without_a_version_key_never_asks_the_cache(
     listing.get()
 
     assert asked == []
+
+
+def test_a_change_announced_while_the_list_loads_is_loaded_at_the_next_check(
+    clock: Clock,
+) -> None:
+    loads: list[int] = []
+
+    def load() -> int:
+        loads.append(len(loads) + 1)
+        if len(loads) == 1:
+            announce_change(KEY)  # committed elsewhere while this load reads the list
+        return len(loads)
+
+    listing = Reloading(load, seconds=300, version_key=KEY)
+    listing.get()
+    clock.now += 5
+
+    assert listing.get() == 2
+
+
+def test_a_list_forgotten_while_another_thread_loads_it_is_loaded_again(clock: Clock) -> None:
+    reading, go_on = threading.Event(), threading.Event()
+    loads: list[int] = []
+
+    def load() -> int:
+        loads.append(len(loads) + 1)
+        if len(loads) == 1:  # reads the list as it was before the change
+            reading.set()
+            assert go_on.wait(timeout=30)
+        return len(loads)
+
+    listing = Reloading(load, seconds=300)
+    first = threading.Thread(target=listing.get)
+    first.start()
+    assert reading.wait(timeout=30)
+    listing.forget()  # this thread changed the list and committed
+    go_on.set()
+    first.join(timeout=30)
+
+    assert listing.get() == 2  # not the load that began before the change
+
+
+def in_turn(*outcomes: str | Exception) -> Callable[[], str]:
+    """A load giving each of ``outcomes`` in turn, raising those that are exceptions."""
+    pending = list(outcomes)
+
+    def load() -> str:
+        outcome = pending.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return load
+
+
+def test_a_reload_that_fails_keeps_the_list_as_it_was_and_tries_again_soon(
+    clock: Clock,
+) -> None:
+    listing = Reloading(in_turn("list 1", RuntimeError("database down"), "list 2"), seconds=300)
+    listing.get()
+    clock.now += 300
+
+    assert listing.get() == "list 1"  # the reload failed
+    clock.now += reloading.RETRY_AFTER_FAILURE_SECONDS
+    assert listing.get() == "list 2"
+
+
+def test_a_first_load_that_fails_raises_and_the_next_use_tries_again() -> None:
+    listing = Reloading(in_turn(RuntimeError("database down"), "list 1"), seconds=300)
+    with pytest.raises(RuntimeError):
+        listing.get()
+
+    assert listing.get() == "list 1"

@@ -24,10 +24,13 @@ GRANTS = {
 class LimitLockWaits(migrations.RunSQL):
     """Fail rather than queue every reader of the known-hash list behind this migration's
     table locks while it waits for a long read to finish; run it again when quieter.
-    PostgreSQL's; nothing elsewhere."""
+    First of the operations applying it, and last (so first) of those unapplying it;
+    PostgreSQL's, nothing elsewhere."""
 
-    def __init__(self) -> None:
-        super().__init__("SET LOCAL lock_timeout = '10s'", "SET LOCAL lock_timeout = '10s'")
+    def __init__(self, *, applying: bool) -> None:
+        sql = "SET LOCAL lock_timeout = '10s'"
+        noop = migrations.RunSQL.noop
+        super().__init__(sql if applying else noop, noop if applying else sql)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
@@ -59,7 +62,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        LimitLockWaits(),
+        LimitLockWaits(applying=True),
         migrations.AlterModelOptions(
             name="provider",
             options={
@@ -190,4 +193,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
+        LimitLockWaits(applying=False),
     ]

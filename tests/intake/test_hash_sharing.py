@@ -785,3 +785,80 @@ def test_a_shared_entry_cannot_be_deleted_even_past_the_admins_check() -> None:
     assert refused.value.code == "shared_entry"
     assert deleted == 1
     assert list(KnownHash.objects.filter(pk__in=[shared.pk, imported.pk])) == [shared]
+
+
+def test_a_withdrawal_of_more_entries_than_the_cap_is_refused_whole(
+    client: Client, reference_data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, entries = confirmed_report(files=2)  # 4 entries
+    monkeypatch.setattr("intake.admin.WITHDRAW_AT_MOST", 3)
+    supervisor = signed_in_staff(client, "supervisor", username="sam")
+
+    answer = supervisor.post(
+        "/admin/intake/knownhash/",
+        {
+            "action": "withdraw_entries",
+            "_selected_action": [entry.pk for entry in entries],
+            "apply": "1",
+            "reason": "disputed",
+        },
+        follow=True,
+    )
+
+    assert "at most 3 entries at a time; 4 are chosen" in answer.content.decode()
+    assert KnownHash.objects.filter(is_active=True).count() == 4
+
+
+def test_a_new_label_saved_in_the_change_form_reaches_sync_clients(
+    client: Client, reference_data: None, provider: ProviderCredentials
+) -> None:
+    _, (entry, _) = confirmed_report()
+    sync_client = agreed(provider)
+    _, cursor = sync(sync_client)
+    root = signed_in_staff(client, "supervisor", username="root", superuser=True)
+
+    saved = root.post(
+        f"/admin/intake/knownhash/{entry.pk}/change/",
+        {
+            "label": "series-x, relabelled",
+            "source": "confirmed by staff",
+            **{f"feedback-{key}": value for key, value in INLINE_MANAGEMENT.items()},
+        },
+    )
+
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    changes, _ = sync(sync_client, cursor)
+    assert [(change["id"], change["label"]) for change in changes] == [
+        (entry.pk, "series-x, relabelled")
+    ]
+    kept = KnownHash.objects.get(pk=entry.pk)
+    assert (kept.value, kept.is_active, kept.confirmed_by) == (entry.value, True, "confirmer")
+
+
+INLINE_MANAGEMENT = {
+    "TOTAL_FORMS": "0",
+    "INITIAL_FORMS": "0",
+    "MIN_NUM_FORMS": "0",
+    "MAX_NUM_FORMS": "0",
+}
+
+
+def test_a_bulk_delete_that_meets_an_entry_shared_since_the_check_is_undone_whole(
+    client: Client, reference_data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, (shared, _) = confirmed_report()
+    imported = KnownHash.objects.create(hash_type="md5", value=hex_hash(32))
+    root = signed_in_staff(client, "supervisor", username="root", superuser=True)
+    # As if both were unshared when the page checked, and one was shared just after.
+    monkeypatch.setattr(
+        "intake.admin.KnownHashAdmin.has_delete_permission", lambda *args, **kwargs: True
+    )
+
+    answer = root.post(
+        "/admin/intake/knownhash/",
+        {"action": "delete_selected", "_selected_action": [shared.pk, imported.pk], "post": "yes"},
+    )
+
+    assert answer.status_code == 403
+    assert KnownHash.objects.filter(pk__in=[shared.pk, imported.pk]).count() == 2
+    assert not AuditEntry.objects.filter(action="delete").exists()

@@ -21,6 +21,7 @@ from intake.models import AuditEntry, Report
 from intake.services import ProviderCredentials
 from routing.models import Notice, NoticeEvent, ProviderNoticeEndpoint
 from routing.notices import (
+    CONTENT_IN_THE_REASON,
     NOTICE_HEADER,
     NoticeDeliveryFailed,
     notice_answer,
@@ -564,23 +565,21 @@ def test_a_webhook_whose_task_was_lost_is_sent_again_by_the_sweep_and_then_only_
     assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
 
 
-def test_a_notice_never_delivered_stays_owed_as_sent_when_a_reminder_follows(
+def test_a_reminder_of_a_notice_never_delivered_is_delivered_as_sent_and_settles_it(
     provider: ProviderCredentials,
     receiver: str,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     ProviderNoticeEndpoint.objects.create(provider=provider.provider, url=receiver)
-    with django_capture_on_commit_callbacks(execute=False):
-        notice = sent_notice(provider)
+    with django_capture_on_commit_callbacks(execute=False) as lost:
+        notice = sent_notice(provider)  # its delivery task lost
+    with django_capture_on_commit_callbacks(execute=True):
         notice_delivery_enqueue(notice=notice, kind=NoticeEvent.Kind.REMINDED)
 
-    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.REMINDED)
     notice.refresh_from_db()
-    owed_after_the_reminder = notice.webhook_event
-    notice_deliver(notice_id=notice.pk, kind=NoticeEvent.Kind.SENT)
-    notice.refresh_from_db()
-
-    assert owed_after_the_reminder == "sent"
+    events = [json.loads(body)["event"] for _, body in Receiver.received]
+    assert len(lost) == 1
+    assert events == ["sent"]  # the provider's first event for the notice
     assert (notice.webhook_event, notice.webhook_owed_since) == ("", None)
 
 
@@ -605,4 +604,18 @@ def test_an_older_notice_naming_another_providers_report_shows_it_to_the_host_wi
     seen = api_client_for(other_provider).get(f"/api/v1/notices/{notice.pk}").json()
 
     assert seen["targets"] == ["https://files.example.net/f/9"]
+    assert seen["reportId"] is None
+
+
+def test_an_older_notice_whose_only_target_was_another_providers_report_names_none(
+    provider: ProviderCredentials, other_provider: ProviderCredentials
+) -> None:
+    report = provider_report(provider)
+    notice = sent_notice(provider, provider=other_provider.provider)
+    Notice.objects.filter(pk=notice.pk).update(targets=[f"CyberTipline report {report.pk}"])
+    Notice.objects.filter(pk=notice.pk).update(report=report)
+
+    seen = api_client_for(other_provider).get(f"/api/v1/notices/{notice.pk}").json()
+
+    assert seen["targets"] == [CONTENT_IN_THE_REASON]
     assert seen["reportId"] is None
