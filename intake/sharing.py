@@ -41,6 +41,7 @@ from intake.hashes import known_hash_list_changed, known_hash_list_lock
 from intake.models import HashFeedback, KnownHash, Provider, Report
 
 SHARED_TYPES = ("md5", "sha1", "sha256", "pdq")
+SHARED_FIELDS = {"hash_type", "value", "label", "is_active"}  # what providers see of an entry
 CURSOR_PREFIX = "seq:"
 
 
@@ -67,7 +68,7 @@ class Confirmation:
 
 @transaction.atomic
 def report_files_confirm_known(*, report: Report, label: str, user: User) -> Confirmation:
-    """Put each MD5, SHA-1 and SHA-256 and PDQ hash of the report's files on the known-hash
+    """Put each MD5, SHA-1, SHA-256 and PDQ hash of the report's files on the known-hash
     list with ``label``, confirmed by ``user`` from ``report``, active, and shared with
     providers under the agreement. An entry already on the list is confirmed and shared
     as it is (keeping its id); one withdrawn from the list (inactive) is left so: only a
@@ -114,7 +115,7 @@ def report_files_confirm_known(*, report: Report, label: str, user: User) -> Con
 def known_hash_save(*, entry: KnownHash, changed: Sequence[str]) -> KnownHash:
     """Save staff's new entry, or the ``changed`` fields of an entry (over the row as it is
     now, not as it was read: a confirmation may have shared it since). A shared entry
-    whose label or activity changed goes to the end of the change sequence, so sync
+    whose label, hash or activity changed goes to the end of the change sequence, so sync
     clients learn of it."""
     known_hash_list_lock()
     if entry.pk is None:
@@ -125,7 +126,7 @@ def known_hash_save(*, entry: KnownHash, changed: Sequence[str]) -> KnownHash:
             setattr(current, name, getattr(entry, name))
         current.save(update_fields=list(changed))
         entry = current
-        if entry.shared_seq is not None and {"label", "is_active", "value"} & set(changed):
+        if entry.shared_seq is not None and SHARED_FIELDS & set(changed):
             known_hashes_share(ids=[entry.pk])
     transaction.on_commit(known_hash_list_changed)
     return entry
