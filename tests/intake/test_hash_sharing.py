@@ -437,13 +437,8 @@ def test_feedback_from_providers_is_shown_to_staff(
 # A match -------------------------------------------------------------------------------
 
 
-def test_a_provider_reporting_a_file_it_found_by_the_list_gets_it_recognised(
-    provider: ProviderCredentials,
-) -> None:
-    confirmed_report(files=1, label="series-z")
-    entries, _ = sync(agreed(provider))
-    md5 = next(entry for entry in entries if entry["hashType"] == "md5")
-
+def report_with_md5(provider: ProviderCredentials, md5: str) -> Report:
+    """A finished report of ``provider`` with one file, known by its MD5 ``md5``."""
     report = report_open(
         document={
             "incidentSummary": {
@@ -455,12 +450,20 @@ def test_a_provider_reporting_a_file_it_found_by_the_list_gets_it_recognised(
     )
     report_file_add(
         report=report,
-        details={
-            "fileName": "match.jpg",
-            "originalFileHash": [{"value": md5["value"], "hashType": "MD5"}],
-        },
+        details={"fileName": "seen.jpg", "originalFileHash": [{"value": md5, "hashType": "MD5"}]},
     )
-    report_finish(report_id=report.pk, provider=provider.provider)
+    report_finish(report_id=report.pk, provider=provider.provider)  # routed after commit
+    return report
+
+
+def test_a_provider_reporting_a_file_it_found_by_the_list_gets_it_recognised(
+    provider: ProviderCredentials,
+) -> None:
+    confirmed_report(files=1, label="series-z")
+    entries, _ = sync(agreed(provider))
+    md5 = next(entry for entry in entries if entry["hashType"] == "md5")
+
+    report = report_with_md5(provider, md5["value"])
     report_route(report_id=report.pk)
 
     report.refresh_from_db()
@@ -650,24 +653,6 @@ def test_every_writer_of_the_list_takes_the_sharing_lock_before_any_row_lock(wri
 
 
 # Every process matches against a change soon --------------------------------------------
-
-
-def report_with_md5(provider: ProviderCredentials, md5: str) -> Report:
-    report = report_open(
-        document={
-            "incidentSummary": {
-                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
-                "incidentDateTime": "2026-01-02T03:04:05Z",
-            }
-        },
-        provider=provider.provider,
-    )
-    report_file_add(
-        report=report,
-        details={"fileName": "seen.jpg", "originalFileHash": [{"value": md5, "hashType": "MD5"}]},
-    )
-    report_finish(report_id=report.pk, provider=provider.provider)  # a worker routes it
-    return report
 
 
 def routed_file(report: Report) -> Any:
